@@ -1,0 +1,14 @@
+DROP INDEX IF EXISTS ix_subjects_module_id;
+DROP INDEX IF EXISTS ix_subjects_teacher_id;
+DROP INDEX IF EXISTS ix_lessons_subject_id;
+DROP INDEX IF EXISTS ix_lesson_submissions_lesson_id;
+DROP INDEX IF EXISTS ix_lesson_submissions_user_id;
+DROP INDEX IF EXISTS ix_submission_files_submission_id;
+DROP INDEX IF EXISTS ix_tests_subject_id;
+DROP INDEX IF EXISTS ix_questions_test_id;
+DROP INDEX IF EXISTS ix_options_question_id;
+DROP INDEX IF EXISTS ix_results_lesson_id;
+DROP INDEX IF EXISTS ix_results_test_id;
+DROP INDEX IF EXISTS ix_user_group_group_id;
+DROP INDEX IF EXISTS ix_module_group_group_id;
+DROP INDEX IF EXISTS ix_teacher_module_teacher_id;
