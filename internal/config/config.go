@@ -1,0 +1,233 @@
+// Package config reads the service configuration from the environment
+// (API.md §0.1) and refuses a bad one with one line naming the variable.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/joho/godotenv"
+)
+
+// Config is every setting of the service. Field tags name the environment
+// variables; defaults are those of the original service (API.md §0.1).
+type Config struct {
+	DatabaseURL              string  `env:"DATABASE_URL,required,notEmpty"`
+	SecretKey                string  `env:"SECRET_KEY,required,notEmpty"`
+	Algorithm                string  `env:"ALGORITHM" envDefault:"HS256"`
+	AccessTokenExpireMinutes int     `env:"ACCESS_TOKEN_EXPIRE_MINUTES" envDefault:"30"`
+	PlaceURL                 string  `env:"PLACE_URL"`
+	AdminIIN                 string  `env:"ADMIN_IIN"`
+	AdminPassword            string  `env:"ADMIN_PASSWORD"`
+	AdminFullName            string  `env:"ADMIN_FULL_NAME" envDefault:"Администратор"`
+	AdminPhone               string  `env:"ADMIN_PHONE" envDefault:"+77000000000"`
+	DBPoolSize               int     `env:"DB_POOL_SIZE" envDefault:"5"`
+	DBMaxOverflow            int     `env:"DB_MAX_OVERFLOW" envDefault:"10"`
+	DBPoolTimeoutSeconds     float64 `env:"DB_POOL_TIMEOUT" envDefault:"30"`
+
+	HTTPAddr         string   `env:"HTTP_ADDR" envDefault:"127.0.0.1:8000"`
+	StaticDir        string   `env:"STATIC_DIR" envDefault:"./static"`
+	BcryptCost       int      `env:"BCRYPT_COST" envDefault:"12"`
+	LoginConcurrency int      `env:"LOGIN_CONCURRENCY"` // 0: number of CPUs
+	TrustedProxies   []string `env:"TRUSTED_PROXIES" envDefault:"127.0.0.0/8,::1/128" envSeparator:","`
+	MigrateOnStart   bool     `env:"MIGRATE_ON_START" envDefault:"true"`
+	LogFormat        string   `env:"LOG_FORMAT" envDefault:"text"`
+	LogLevel         string   `env:"LOG_LEVEL" envDefault:"info"`
+
+	// Derived by Load.
+	TrustedPrefixes []netip.Prefix `env:"-"`
+}
+
+// PoolTimeout is DB_POOL_TIMEOUT as a duration.
+func (c Config) PoolTimeout() time.Duration {
+	return time.Duration(c.DBPoolTimeoutSeconds * float64(time.Second))
+}
+
+// TokenTTL is ACCESS_TOKEN_EXPIRE_MINUTES as a duration.
+func (c Config) TokenTTL() time.Duration {
+	return time.Duration(c.AccessTokenExpireMinutes) * time.Minute
+}
+
+// Environ merges the process environment with a .env file (when present at
+// path); variables already set in the process win, as python-dotenv did.
+func Environ(processEnv []string, dotenvPath string) (map[string]string, error) {
+	m := map[string]string{}
+	file, err := godotenv.Read(dotenvPath)
+	switch {
+	case err == nil:
+		for k, v := range file {
+			m[k] = v
+		}
+	case errors.Is(err, os.ErrNotExist):
+	default:
+		return nil, fmt.Errorf("config: read %s: %w", dotenvPath, err)
+	}
+	for _, kv := range processEnv {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m, nil
+}
+
+var iinPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
+// Load parses and checks the configuration from environ.
+func Load(environ map[string]string) (Config, error) {
+	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: environ})
+	if err != nil {
+		return Config{}, describe(err)
+	}
+	if err := cfg.check(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func (c *Config) check() error {
+	u, err := NormalizeDatabaseURL(c.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	c.DatabaseURL = u
+	bad := func(name, why string) error { return fmt.Errorf("config: %s %s", name, why) }
+	switch {
+	case len(c.SecretKey) < 16:
+		return bad("SECRET_KEY", "must be at least 16 bytes long")
+	case c.Algorithm != "HS256":
+		return bad("ALGORITHM", fmt.Sprintf("must be HS256 (got %q)", c.Algorithm))
+	case c.AccessTokenExpireMinutes <= 0:
+		return bad("ACCESS_TOKEN_EXPIRE_MINUTES", "must be a positive integer")
+	case c.AdminIIN != "" && !iinPattern.MatchString(c.AdminIIN):
+		return bad("ADMIN_IIN", "must be exactly 12 digits")
+	case c.DBPoolSize < 0:
+		return bad("DB_POOL_SIZE", "must not be negative")
+	case c.DBMaxOverflow < 0:
+		return bad("DB_MAX_OVERFLOW", "must not be negative")
+	case c.DBPoolSize+c.DBMaxOverflow < 1:
+		return bad("DB_POOL_SIZE", "plus DB_MAX_OVERFLOW must be at least 1")
+	case c.DBPoolTimeoutSeconds <= 0:
+		return bad("DB_POOL_TIMEOUT", "must be a positive number of seconds")
+	case c.BcryptCost < 4 || c.BcryptCost > 31:
+		return bad("BCRYPT_COST", "must be between 4 and 31")
+	case c.LoginConcurrency < 0:
+		return bad("LOGIN_CONCURRENCY", "must not be negative")
+	case c.HTTPAddr == "":
+		return bad("HTTP_ADDR", "must not be empty")
+	case c.StaticDir == "":
+		return bad("STATIC_DIR", "must not be empty")
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return bad("LOG_FORMAT", fmt.Sprintf("must be text or json (got %q)", c.LogFormat))
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "warning", "error":
+	default:
+		return bad("LOG_LEVEL", fmt.Sprintf("must be debug, info, warn or error (got %q)", c.LogLevel))
+	}
+	if c.LoginConcurrency == 0 {
+		c.LoginConcurrency = runtime.NumCPU()
+	}
+	c.TrustedPrefixes = nil
+	for _, s := range c.TrustedProxies {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		p, err := parsePrefix(s)
+		if err != nil {
+			return bad("TRUSTED_PROXIES", fmt.Sprintf("has an invalid CIDR %q", s))
+		}
+		c.TrustedPrefixes = append(c.TrustedPrefixes, p)
+	}
+	return nil
+}
+
+// parsePrefix accepts a CIDR or a bare address (a /32 or /128).
+func parsePrefix(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
+// NormalizeDatabaseURL turns the accepted DATABASE_URL forms into a plain
+// postgres:// URL (API.md §0.1): the SQLAlchemy "+driver" part is dropped,
+// asyncpg's ssl=<mode> becomes sslmode, and a 10 s connect timeout is added
+// unless the URL sets one.
+func NormalizeDatabaseURL(raw string) (string, error) {
+	fail := func(why string) (string, error) {
+		return "", fmt.Errorf("config: DATABASE_URL %s", why)
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return fail("is not a valid URL")
+	}
+	switch u.Scheme {
+	case "postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg2", "postgresql+psycopg":
+	default:
+		return fail(fmt.Sprintf("must be a PostgreSQL URL (postgresql://…), got scheme %q", u.Scheme))
+	}
+	u.Scheme = "postgres"
+	q := u.Query()
+	if ssl, ok := q["ssl"]; ok {
+		q.Del("ssl")
+		if q.Get("sslmode") == "" && len(ssl) > 0 {
+			mode := strings.ToLower(ssl[0])
+			if mode == "true" {
+				mode = "require"
+			} else if mode == "false" {
+				mode = "disable"
+			}
+			q.Set("sslmode", mode)
+		}
+	}
+	if q.Get("connect_timeout") == "" {
+		q.Set("connect_timeout", "10")
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// describe turns caarlos0/env's errors into one line naming the variable.
+func describe(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) || len(agg.Errors) == 0 {
+		return fmt.Errorf("config: %w", err)
+	}
+	first := agg.Errors[0]
+	var unset env.VarIsNotSetError
+	var empty env.EmptyVarError
+	var parse env.ParseError
+	switch {
+	case errors.As(first, &unset):
+		return fmt.Errorf("config: %s is required but not set", unset.Key)
+	case errors.As(first, &empty):
+		return fmt.Errorf("config: %s is required but empty", empty.Key)
+	case errors.As(first, &parse):
+		return fmt.Errorf("config: %s has an invalid value (expected %s)", envName(parse.Name), parse.Type)
+	}
+	return fmt.Errorf("config: %w", first)
+}
+
+// envName maps a Config field name to its environment variable.
+func envName(field string) string {
+	f, ok := reflect.TypeFor[Config]().FieldByName(field)
+	if !ok {
+		return field
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+	return name
+}

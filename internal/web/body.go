@@ -1,0 +1,376 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"mime"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"platform/internal/apperr"
+)
+
+// MaxJSONBody caps JSON request bodies (API.md §0.2).
+const MaxJSONBody = 2 << 20
+
+// Body is a decoded JSON request body read the way FastAPI/Pydantic reads it
+// (lax coercions, every problem collected as an apperr.Issue). Handlers read
+// fields through Value and call Err once at the end:
+//
+//	b, err := web.ReadJSON(r)
+//	if err != nil { return err }
+//	o := b.Root().Object()
+//	iin := o.Field("iin").Pattern(web.IINPattern)
+//	if err := b.Err(); err != nil { return err }
+type Body struct {
+	root   any
+	absent bool
+	issues []apperr.Issue
+}
+
+// ReadJSON reads and parses the request body (capped at MaxJSONBody). It
+// returns an error only for an oversized body or malformed JSON; every other
+// problem is collected while the fields are read.
+func ReadJSON(r *http.Request) (*Body, error) {
+	raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxJSONBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, apperr.TooLarge("Request Entity Too Large")
+		}
+		return nil, fmt.Errorf("web: read body: %w", err)
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return &Body{absent: true}, nil
+	}
+	if !isJSONType(r.Header.Get("Content-Type")) {
+		// FastAPI does not parse other types; the body then fails as "not an object".
+		return &Body{root: string(raw)}, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	err = dec.Decode(&v)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			err = &json.SyntaxError{Offset: dec.InputOffset()}
+		}
+	}
+	if err != nil {
+		return nil, jsonInvalid(raw, err)
+	}
+	return &Body{root: v}, nil
+}
+
+func isJSONType(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
+
+func jsonInvalid(raw []byte, err error) error {
+	offset := int64(len(raw))
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) && syn.Offset > 0 {
+		offset = syn.Offset - 1
+	}
+	if offset > int64(len(raw)) {
+		offset = int64(len(raw))
+	}
+	msg := "Expecting value"
+	if syn != nil && syn.Error() != "" && !strings.HasPrefix(syn.Error(), "json: ") {
+		msg = syn.Error()
+	} else if errors.Is(err, io.ErrUnexpectedEOF) {
+		msg = "Unexpected end of input"
+	} else if syn != nil && syn.Error() != "" {
+		msg = syn.Error()
+	}
+	// Pydantic reports a character position, not a byte offset.
+	pos := utf8.RuneCount(raw[:offset])
+	return apperr.Invalid(apperr.Issue{
+		Type: "json_invalid", Loc: []any{"body", pos}, Msg: "JSON decode error",
+		Input: map[string]any{}, Ctx: map[string]any{"error": msg},
+	})
+}
+
+// Err returns the collected problems as a 422, or nil.
+func (b *Body) Err() error {
+	if len(b.issues) == 0 {
+		return nil
+	}
+	return apperr.Invalid(b.issues...)
+}
+
+// Add records a problem found by the handler's own checks (e.g. a cross-field rule).
+func (b *Body) Add(is apperr.Issue) { b.issues = append(b.issues, is) }
+
+// Root is the whole body, located at ["body"].
+func (b *Body) Root() Value {
+	return Value{b: b, loc: []any{"body"}, v: b.root, present: !b.absent}
+}
+
+// Value is one JSON value with its location, read with Pydantic's lax rules.
+// A failed read records an issue and returns ok=false.
+type Value struct {
+	b       *Body
+	loc     []any
+	v       any
+	present bool
+	parent  any // the enclosing object, reported as the input of "missing"
+}
+
+// Present reports whether the key exists (even with null).
+func (v Value) Present() bool { return v.present }
+
+// Null reports whether the value is absent or JSON null.
+func (v Value) Null() bool { return !v.present || v.v == nil }
+
+// Loc is the value's location.
+func (v Value) Loc() []any { return v.loc }
+
+// Raw is the decoded JSON value (json.Number for numbers).
+func (v Value) Raw() any { return v.v }
+
+func (v Value) fail(typ, msg string, ctx map[string]any) {
+	v.b.issues = append(v.b.issues, apperr.Issue{Type: typ, Loc: v.loc, Msg: msg, Input: v.v, Ctx: ctx})
+}
+
+// required records "missing" and returns false when the value is absent.
+func (v Value) required() bool {
+	if v.present {
+		return true
+	}
+	v.b.issues = append(v.b.issues, apperr.Missing(v.loc, v.parent))
+	return false
+}
+
+// Fail records an issue of the given type at this value.
+func (v Value) Fail(typ, msg string, ctx map[string]any) { v.fail(typ, msg, ctx) }
+
+// Object is the value as an object (required).
+func (v Value) Object() Object {
+	if !v.required() {
+		return Object{}
+	}
+	m, ok := v.v.(map[string]any)
+	if !ok {
+		v.fail("model_attributes_type", "Input should be a valid dictionary or object to extract fields from", nil)
+		return Object{}
+	}
+	return Object{b: v.b, loc: v.loc, m: m, ok: true}
+}
+
+// List is the value as a list (required).
+func (v Value) List() ([]Value, bool) {
+	if !v.required() {
+		return nil, false
+	}
+	return v.list()
+}
+
+// OptList is the value as a list, or (nil, true) when absent or null.
+func (v Value) OptList() ([]Value, bool) {
+	if v.Null() {
+		return nil, true
+	}
+	return v.list()
+}
+
+func (v Value) list() ([]Value, bool) {
+	items, ok := v.v.([]any)
+	if !ok {
+		v.fail("list_type", "Input should be a valid list", nil)
+		return nil, false
+	}
+	out := make([]Value, len(items))
+	for i, it := range items {
+		out[i] = Value{b: v.b, loc: appendLoc(v.loc, i), v: it, present: true, parent: v.v}
+	}
+	return out, true
+}
+
+// Str is the value as a required string (only JSON strings are accepted).
+func (v Value) Str() (string, bool) {
+	if !v.required() {
+		return "", false
+	}
+	s, ok := v.v.(string)
+	if !ok {
+		v.fail("string_type", "Input should be a valid string", nil)
+		return "", false
+	}
+	return s, true
+}
+
+// OptStr is the value as an optional string: nil when absent or null.
+func (v Value) OptStr() (*string, bool) {
+	if v.Null() {
+		return nil, true
+	}
+	s, ok := v.Str()
+	if !ok {
+		return nil, false
+	}
+	return &s, true
+}
+
+// Int is the value as a required 32-bit integer (JSON integers, numbers with
+// a zero fraction and decimal strings are accepted, as Pydantic's lax mode).
+func (v Value) Int() (int32, bool) {
+	if !v.required() {
+		return 0, false
+	}
+	return v.toInt()
+}
+
+// OptInt is the value as an optional integer: nil when absent or null.
+func (v Value) OptInt() (*int32, bool) {
+	if v.Null() {
+		return nil, true
+	}
+	n, ok := v.toInt()
+	if !ok {
+		return nil, false
+	}
+	return &n, true
+}
+
+var decimalString = regexp.MustCompile(`^[+-]?[0-9]+$`)
+
+func (v Value) toInt() (int32, bool) {
+	var f *big.Float
+	switch x := v.v.(type) {
+	case json.Number:
+		bf, _, err := big.ParseFloat(string(x), 10, 256, big.ToNearestEven)
+		if err != nil {
+			v.fail("int_type", "Input should be a valid integer", nil)
+			return 0, false
+		}
+		if !bf.IsInt() {
+			v.fail("int_from_float", "Input should be a valid integer, got a number with a fractional part", nil)
+			return 0, false
+		}
+		f = bf
+	case string:
+		s := strings.TrimSpace(x)
+		if !decimalString.MatchString(s) {
+			v.fail("int_parsing", "Input should be a valid integer, unable to parse string as an integer", nil)
+			return 0, false
+		}
+		f, _, _ = big.ParseFloat(s, 10, 256, big.ToNearestEven)
+	default:
+		v.fail("int_type", "Input should be a valid integer", nil)
+		return 0, false
+	}
+	if f.Cmp(big.NewFloat(math.MinInt32)) < 0 {
+		v.fail("greater_than_equal", "Input should be greater than or equal to -2147483648", map[string]any{"ge": math.MinInt32})
+		return 0, false
+	}
+	if f.Cmp(big.NewFloat(math.MaxInt32)) > 0 {
+		v.fail("less_than_equal", "Input should be less than or equal to 2147483647", map[string]any{"le": math.MaxInt32})
+		return 0, false
+	}
+	n, _ := f.Int64()
+	return int32(n), true
+}
+
+// IINPattern is the IIN rule of the API (ASCII digits only, API.md §0.4).
+const IINPattern = `^\d{12}$`
+
+var iinRe = regexp.MustCompile(`^[0-9]{12}$`)
+
+// IsIIN reports whether s is 12 ASCII digits.
+func IsIIN(s string) bool { return iinRe.MatchString(s) }
+
+// IIN reads a required string that must be an IIN.
+func (v Value) IIN() (string, bool) {
+	s, ok := v.Str()
+	if !ok {
+		return "", false
+	}
+	if !IsIIN(s) {
+		v.fail("string_pattern_mismatch", "String should match pattern '"+IINPattern+"'", map[string]any{"pattern": IINPattern})
+		return "", false
+	}
+	return s, true
+}
+
+// MinLen records string_too_short when s has fewer than n characters.
+func (v Value) MinLen(s string, n int) bool {
+	if utf8.RuneCountInString(s) < n {
+		v.fail("string_too_short", fmt.Sprintf("String should have at least %d characters", n), map[string]any{"min_length": n})
+		return false
+	}
+	return true
+}
+
+// MaxLen records string_too_long when s has more than n characters.
+func (v Value) MaxLen(s string, n int) bool {
+	if utf8.RuneCountInString(s) > n {
+		v.fail("string_too_long", fmt.Sprintf("String should have at most %d characters", n), map[string]any{"max_length": n})
+		return false
+	}
+	return true
+}
+
+// Object is a JSON object being read; reads on a failed Object are no-ops
+// that return zero values, so one problem is reported once.
+type Object struct {
+	b   *Body
+	loc []any
+	m   map[string]any
+	ok  bool
+}
+
+// OK reports whether the value was an object.
+func (o Object) OK() bool { return o.ok }
+
+// Has reports whether the key is present (even with null).
+func (o Object) Has(name string) bool {
+	_, ok := o.m[name]
+	return o.ok && ok
+}
+
+// Field is the named member. On a failed Object it is a present null that
+// records nothing, so callers need no extra checks.
+func (o Object) Field(name string) Value {
+	if !o.ok {
+		return Value{b: &Body{}, loc: appendLoc(o.loc, name), present: true}
+	}
+	v, ok := o.m[name]
+	return Value{b: o.b, loc: appendLoc(o.loc, name), v: v, present: ok, parent: o.m}
+}
+
+func appendLoc(loc []any, part any) []any {
+	out := make([]any, len(loc), len(loc)+1)
+	copy(out, loc)
+	return append(out, part)
+}
+
+// ParseInt32 parses a decimal integer the way path and query ids are read:
+// ok=false when s is not a decimal integer; a decimal integer outside the
+// 32-bit range yields 0, an id no serial row has, so the endpoint answers its
+// own 404 (API.md §0.3).
+func ParseInt32(s string) (id int32, ok bool) {
+	if !decimalString.MatchString(s) {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		return 0, true
+	}
+	return int32(n), true
+}

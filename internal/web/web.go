@@ -1,0 +1,137 @@
+// Package web is the HTTP edge shared by every domain: the handler adapter,
+// JSON encoding, request-body reading in FastAPI's validation shape, the one
+// function that turns errors into responses, and the global middleware.
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"platform/internal/apperr"
+)
+
+// HandlerFunc is an endpoint that reports failure by returning an error.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle adapts h to http.HandlerFunc; any error goes to WriteError, so a
+// handler cannot write half a response and forget to return.
+func Handle(h HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			WriteError(w, r, err)
+		}
+	}
+}
+
+// JSON writes v as the JSON response with the given status. It marshals
+// first, so an encoding failure becomes a clean 500 instead of a torn body.
+func JSON(w http.ResponseWriter, status int, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("web: encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	return nil
+}
+
+// OK writes v with status 200, the success status of every endpoint but one.
+func OK(w http.ResponseWriter, v any) error { return JSON(w, http.StatusOK, v) }
+
+// Detail is the {"detail": "…"} body used by errors and by several successes.
+type Detail struct {
+	Detail string `json:"detail"`
+}
+
+// statusOf is the one Kind → status table.
+var statusOf = map[apperr.Kind]int{
+	apperr.KindInternal:        http.StatusInternalServerError,
+	apperr.KindBadRequest:      http.StatusBadRequest,
+	apperr.KindUnauthenticated: http.StatusUnauthorized,
+	apperr.KindForbidden:       http.StatusForbidden,
+	apperr.KindNotFound:        http.StatusNotFound,
+	apperr.KindTooLarge:        http.StatusRequestEntityTooLarge,
+	apperr.KindUnavailable:     http.StatusServiceUnavailable,
+}
+
+// WriteError is the only function that turns an error into a response
+// (API.md §0.4). Application errors keep their status and detail; anything
+// else is logged once and answered with a generic 500.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	var verr *apperr.ValidationError
+	if errors.As(err, &verr) {
+		_ = JSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": verr.Issues})
+		return
+	}
+	if errors.Is(err, errClientGone) || r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+		// The client went away: nothing to answer and nothing to alarm anyone about.
+		Logger(r.Context()).Debug("request canceled by client", "error", err)
+		w.WriteHeader(499)
+		return
+	}
+	e, ok := apperr.As(err)
+	if !ok {
+		e = &apperr.Error{Kind: apperr.KindInternal, Detail: "Internal Server Error", Err: err}
+	}
+	status := statusOf[e.Kind]
+	switch {
+	case status >= 500:
+		Logger(r.Context()).Error("request failed",
+			"method", r.Method, "route", routePattern(r), "status", status, "error", err)
+	case e.Err != nil:
+		Logger(r.Context()).Debug("request refused", "status", status, "error", err)
+	}
+	if e.Kind == apperr.KindUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	if e.Challenge {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	}
+	_ = JSON(w, status, Detail{Detail: e.Detail})
+}
+
+var errClientGone = errors.New("client disconnected")
+
+func routePattern(r *http.Request) string {
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		if p := rc.RoutePattern(); p != "" {
+			return p
+		}
+	}
+	return r.URL.Path
+}
+
+// NotFound answers unknown paths (API.md §0.3).
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	WriteError(w, r, apperr.NotFound("Not Found"))
+}
+
+// MethodNotAllowed answers a known path with a wrong method; chi has already
+// set the Allow header.
+func MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	_ = JSON(w, http.StatusMethodNotAllowed, Detail{Detail: "Method Not Allowed"})
+}
+
+// PathID reads an integer path parameter (API.md §0.3): not a decimal integer
+// → 422 int_parsing; outside the 32-bit range → 0, which matches no row.
+func PathID(r *http.Request, name string) (int32, error) {
+	raw := chi.URLParam(r, name)
+	id, ok := ParseInt32(strings.TrimSpace(raw))
+	if !ok {
+		return 0, apperr.Invalid(apperr.Issue{
+			Type: "int_parsing", Loc: []any{"path", name},
+			Msg:   "Input should be a valid integer, unable to parse string as an integer",
+			Input: raw,
+		})
+	}
+	return id, nil
+}
