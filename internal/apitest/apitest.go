@@ -1,0 +1,396 @@
+// Package apitest drives the real server over HTTP against a private,
+// migrated PostgreSQL database, the way a client would. Every domain's tests
+// use it:
+//
+//	env := apitest.New(t)
+//	admin := env.User(t, auth.Admin)
+//	res := env.Do(t, "GET", "/admin/users/", admin, nil)
+//	res.Status(t, 200)
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"platform/internal/auth"
+	"platform/internal/db"
+	"platform/internal/server"
+	"platform/internal/storage"
+	"platform/internal/testdb"
+)
+
+// TestSecret is the signing key of every test server.
+const TestSecret = "test-secret-key-0123456789abcdef"
+
+// Options change the server a test gets; the zero value is the default.
+type Options struct {
+	PlaceURL       string
+	TrustedProxies []netip.Prefix // default: loopback
+	PoolMax        int32          // default 10
+	PoolWait       time.Duration  // default 5s
+	BcryptSlots    int            // default 2
+	BcryptCost     int            // default 4 (bcrypt's minimum: tests stay fast)
+	// Wrap, when set, wraps the server's handler (e.g. to inject a panicking route).
+	Wrap func(http.Handler) http.Handler
+}
+
+// Env is one test's server, database and static root.
+type Env struct {
+	Pool      *db.Pool
+	Tokens    *auth.Tokens
+	Hasher    *auth.Hasher
+	Store     *storage.Store
+	StaticDir string
+	Server    *httptest.Server
+	Logs      *SyncBuffer
+	cost      int
+	seq       atomic.Int64
+}
+
+// New starts a server on a fresh database with default options.
+func New(t testing.TB) *Env { return NewWith(t, Options{}) }
+
+// NewWith starts a server on a fresh database.
+func NewWith(t testing.TB, o Options) *Env {
+	t.Helper()
+	if o.PoolMax == 0 {
+		o.PoolMax = 10
+	}
+	if o.PoolWait == 0 {
+		o.PoolWait = 5 * time.Second
+	}
+	if o.BcryptSlots == 0 {
+		o.BcryptSlots = 2
+	}
+	if o.BcryptCost == 0 {
+		o.BcryptCost = 4
+	}
+	if o.TrustedProxies == nil {
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	pool, err := db.Open(context.Background(), db.PoolConfig{
+		URL: testdb.NewURL(t), MinConns: 0, MaxConns: o.PoolMax, WaitTimeout: o.PoolWait,
+	})
+	if err != nil {
+		t.Fatalf("apitest: open pool: %v", err)
+	}
+	t.Cleanup(pool.Close)
+
+	logs := &SyncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	dir := t.TempDir()
+	store, err := storage.Open(dir, log)
+	if err != nil {
+		t.Fatalf("apitest: open store: %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+
+	env := &Env{
+		Pool:      pool,
+		Tokens:    auth.NewTokens([]byte(TestSecret), 30*time.Minute),
+		Hasher:    auth.NewHasher(o.BcryptCost, o.BcryptSlots),
+		Store:     store,
+		StaticDir: dir,
+		Logs:      logs,
+		cost:      o.BcryptCost,
+	}
+	h := server.New(server.Deps{
+		Log: log, Pool: pool, Tokens: env.Tokens, Hasher: env.Hasher, Store: store,
+		PlaceURL: o.PlaceURL, TrustedProxies: o.TrustedProxies,
+	})
+	if o.Wrap != nil {
+		h = o.Wrap(h)
+	}
+	env.Server = httptest.NewServer(h)
+	t.Cleanup(env.Server.Close)
+	return env
+}
+
+// User is a user created for a test, with a valid token.
+type User struct {
+	ID       int32
+	IIN      string
+	FullName string
+	Password string
+	Role     auth.Role
+	Token    string
+}
+
+// UserOpt adjusts a user before it is inserted.
+type UserOpt func(*User)
+
+// WithName sets the full name.
+func WithName(name string) UserOpt { return func(u *User) { u.FullName = name } }
+
+// WithPassword sets the password.
+func WithPassword(pw string) UserOpt { return func(u *User) { u.Password = pw } }
+
+// WithIIN sets the IIN.
+func WithIIN(iin string) UserOpt { return func(u *User) { u.IIN = iin } }
+
+// User inserts a user with the role (a unique IIN, name and password) and mints its token.
+func (e *Env) User(t testing.TB, role auth.Role, opts ...UserOpt) User {
+	t.Helper()
+	n := e.seq.Add(1)
+	u := User{
+		IIN:      fmt.Sprintf("%03d%09d", 900+n%100, n),
+		FullName: fmt.Sprintf("Тестов %s %d", role, n),
+		Password: fmt.Sprintf("pass-%d", n),
+		Role:     role,
+	}
+	for _, o := range opts {
+		o(&u)
+	}
+	hash, err := e.Hasher.Hash(context.Background(), u.Password)
+	if err != nil {
+		t.Fatalf("apitest: hash: %v", err)
+	}
+	err = e.Pool.QueryRow(context.Background(),
+		`INSERT INTO users (full_name, iin, role, hashed_password) VALUES ($1, $2, $3, $4) RETURNING id`,
+		u.FullName, u.IIN, string(role), hash).Scan(&u.ID)
+	if err != nil {
+		t.Fatalf("apitest: insert user: %v", err)
+	}
+	if u.Token, err = e.Tokens.Issue(u.IIN); err != nil {
+		t.Fatalf("apitest: token: %v", err)
+	}
+	return u
+}
+
+// Exec runs SQL for seeding or inspecting, failing the test on error.
+func (e *Env) Exec(t testing.TB, sql string, args ...any) {
+	t.Helper()
+	if _, err := e.Pool.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("apitest: exec %q: %v", sql, err)
+	}
+}
+
+// ID runs an INSERT … RETURNING id (or any single-integer query).
+func (e *Env) ID(t testing.TB, sql string, args ...any) int32 {
+	t.Helper()
+	var id int32
+	if err := e.Pool.QueryRow(context.Background(), sql, args...).Scan(&id); err != nil {
+		t.Fatalf("apitest: query %q: %v", sql, err)
+	}
+	return id
+}
+
+// Count runs a SELECT count(*) … and returns it.
+func (e *Env) Count(t testing.TB, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := e.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("apitest: count %q: %v", sql, err)
+	}
+	return n
+}
+
+// Request is a request to send; Do fills the rest.
+type Request struct {
+	Method  string
+	Path    string
+	Token   string // "" for none
+	Body    io.Reader
+	Header  http.Header
+	Context context.Context
+}
+
+// Do sends method path with the user's token (zero User: no token) and body:
+// nil, a string or []byte sent as is, or any other value encoded as JSON.
+func (e *Env) Do(t testing.TB, method, path string, as User, body any) *Response {
+	t.Helper()
+	req := Request{Method: method, Path: path, Token: as.Token, Header: http.Header{}}
+	switch b := body.(type) {
+	case nil:
+	case string:
+		req.Body = strings.NewReader(b)
+		req.Header.Set("Content-Type", "application/json")
+	case []byte:
+		req.Body = bytes.NewReader(b)
+		req.Header.Set("Content-Type", "application/json")
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatalf("apitest: encode body: %v", err)
+		}
+		req.Body = bytes.NewReader(raw)
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return e.Send(t, req)
+}
+
+// Send sends a fully described request.
+func (e *Env) Send(t testing.TB, req Request) *Response {
+	t.Helper()
+	ctx := req.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	r, err := http.NewRequestWithContext(ctx, req.Method, e.Server.URL+req.Path, req.Body)
+	if err != nil {
+		t.Fatalf("apitest: build request: %v", err)
+	}
+	for k, vs := range req.Header {
+		r.Header[k] = vs
+	}
+	if req.Token != "" {
+		r.Header.Set("Authorization", "Bearer "+req.Token)
+	}
+	res, err := e.Server.Client().Do(r)
+	if err != nil {
+		t.Fatalf("apitest: %s %s: %v", req.Method, req.Path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("apitest: read response: %v", err)
+	}
+	return &Response{Code: res.StatusCode, Header: res.Header, Body: b, req: req.Method + " " + req.Path}
+}
+
+// Response is a received response.
+type Response struct {
+	Code   int
+	Header http.Header
+	Body   []byte
+	req    string
+}
+
+// Status fails the test unless the status is want.
+func (r *Response) Status(t testing.TB, want int) *Response {
+	t.Helper()
+	if r.Code != want {
+		t.Fatalf("%s: status %d, want %d; body: %s", r.req, r.Code, want, r.Body)
+	}
+	return r
+}
+
+// Decode decodes the JSON body into v.
+func (r *Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("%s: decode %s: %v", r.req, r.Body, err)
+	}
+}
+
+// Map is the body as a JSON object.
+func (r *Response) Map(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	r.Decode(t, &m)
+	return m
+}
+
+// List is the body as a JSON array.
+func (r *Response) List(t testing.TB) []any {
+	t.Helper()
+	var l []any
+	r.Decode(t, &l)
+	return l
+}
+
+// Detail is the string detail of an error body ("" when absent or not a string).
+func (r *Response) Detail(t testing.TB) string {
+	t.Helper()
+	var b struct {
+		Detail any `json:"detail"`
+	}
+	_ = json.Unmarshal(r.Body, &b)
+	s, _ := b.Detail.(string)
+	return s
+}
+
+// Error asserts an error response: status and exact detail text.
+func (r *Response) Error(t testing.TB, status int, detail string) {
+	t.Helper()
+	r.Status(t, status)
+	if got := r.Detail(t); got != detail {
+		t.Fatalf("%s: detail %q, want %q", r.req, got, detail)
+	}
+}
+
+// Issue is one item of a 422 body.
+type Issue struct {
+	Type  string         `json:"type"`
+	Loc   []any          `json:"loc"`
+	Msg   string         `json:"msg"`
+	Input any            `json:"input"`
+	Ctx   map[string]any `json:"ctx"`
+}
+
+// Invalid asserts a 422 and returns its issues.
+func (r *Response) Invalid(t testing.TB) []Issue {
+	t.Helper()
+	r.Status(t, http.StatusUnprocessableEntity)
+	var b struct {
+		Detail []Issue `json:"detail"`
+	}
+	r.Decode(t, &b)
+	if len(b.Detail) == 0 {
+		t.Fatalf("%s: 422 without issues: %s", r.req, r.Body)
+	}
+	return b.Detail
+}
+
+// HasIssue asserts a 422 containing an issue of the type at the location
+// (written like `body.iin` or `path.lesson_id` or `body.questions.0.options`).
+func (r *Response) HasIssue(t testing.TB, typ, loc string) Issue {
+	t.Helper()
+	issues := r.Invalid(t)
+	for _, is := range issues {
+		if is.Type == typ && LocString(is.Loc) == loc {
+			return is
+		}
+	}
+	t.Fatalf("%s: no %s issue at %s in %s", r.req, typ, loc, r.Body)
+	return Issue{}
+}
+
+// LocString joins a loc with dots: ["body","questions",0] → "body.questions.0".
+func LocString(loc []any) string {
+	parts := make([]string, len(loc))
+	for i, p := range loc {
+		switch v := p.(type) {
+		case float64:
+			parts[i] = fmt.Sprint(int(v))
+		default:
+			parts[i] = fmt.Sprint(v)
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+// SyncBuffer is a goroutine-safe buffer for the server log.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

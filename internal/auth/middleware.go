@@ -1,0 +1,82 @@
+package auth
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"platform/internal/apperr"
+	"platform/internal/web"
+)
+
+// The 401 texts of API.md §0.5.1.
+const (
+	msgNotAuthenticated = "Not authenticated"
+	msgBadToken         = "Вы не авторизованы"
+	msgUserGone         = "Пользователь не найден"
+)
+
+// Authenticate verifies the Bearer token, loads its user and puts it in the
+// request context (read it with UserFrom). Every 401 carries the Bearer challenge.
+func Authenticate(tokens *Tokens, repo *Repo) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+			if !strings.EqualFold(scheme, "bearer") {
+				web.WriteError(w, r, apperr.Unauthenticated(msgNotAuthenticated))
+				return
+			}
+			sub, err := tokens.Verify(strings.TrimSpace(token))
+			if err != nil {
+				web.WriteError(w, r, &apperr.Error{Kind: apperr.KindUnauthenticated, Detail: msgBadToken, Err: err, Challenge: true})
+				return
+			}
+			u, err := repo.UserByIIN(r.Context(), sub)
+			if errors.Is(err, errNoUser) {
+				web.WriteError(w, r, apperr.Unauthenticated(msgUserGone))
+				return
+			}
+			if err != nil {
+				web.WriteError(w, r, err)
+				return
+			}
+			web.SetUserID(r.Context(), u.ID)
+			next.ServeHTTP(w, r.WithContext(WithUser(r.Context(), u)))
+		})
+	}
+}
+
+// guard admits the listed roles and refuses the rest with 403 and the text.
+func guard(refusal string, roles ...Role) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u, ok := UserFrom(r.Context())
+			if !ok {
+				web.WriteError(w, r, apperr.Unauthenticated(msgNotAuthenticated))
+				return
+			}
+			for _, role := range roles {
+				if u.Role == role {
+					next.ServeHTTP(w, r)
+					return
+				}
+			}
+			web.WriteError(w, r, apperr.Forbidden(refusal))
+		})
+	}
+}
+
+// StudentOnly admits students (API.md §0.5.6).
+func StudentOnly(next http.Handler) http.Handler {
+	return guard("Доступ воспрещен: только для студентов", Student)(next)
+}
+
+// TeacherOrAdmin admits teachers and admins.
+func TeacherOrAdmin(next http.Handler) http.Handler {
+	return guard("Доступ воспрещен: только для преподавателей", Teacher, Admin)(next)
+}
+
+// AdminOnly admits admins.
+func AdminOnly(next http.Handler) http.Handler {
+	return guard("Доступ воспрещен: только для администраторов", Admin)(next)
+}

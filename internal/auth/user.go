@@ -1,0 +1,93 @@
+// Package auth owns identity: tokens, password hashing within bounded bcrypt
+// slots, the login throttle, the login endpoints, the Authenticate middleware
+// and the role guards every domain mounts.
+package auth
+
+import (
+	"context"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Role is a user's role (enum userrole).
+type Role string
+
+// The three roles.
+const (
+	Student Role = "student"
+	Teacher Role = "teacher"
+	Admin   Role = "admin"
+)
+
+// Valid reports whether r is one of the three roles.
+func (r Role) Valid() bool { return r == Student || r == Teacher || r == Admin }
+
+// User is a row of users as the API shows it (the "User" shape of API.md §0.11).
+type User struct {
+	ID             int32   `json:"id" db:"id"`
+	IIN            string  `json:"iin" db:"iin"`
+	FullName       string  `json:"full_name" db:"full_name"`
+	Phone          *string `json:"phone" db:"phone"`
+	Role           Role    `json:"role" db:"role"`
+	Photo          *string `json:"photo" db:"photo"`
+	HashedPassword string  `json:"-" db:"hashed_password"`
+}
+
+// UserBlock is the user as login and the /user endpoints return it.
+type UserBlock struct {
+	ID        int32   `json:"id"`
+	IIN       string  `json:"iin"`
+	Role      Role    `json:"role"`
+	Phone     *string `json:"phone"`
+	Photo     *string `json:"photo"`
+	FullName  string  `json:"full_name"`
+	ShortName string  `json:"short_name"`
+}
+
+// Block is u in the UserBlock shape.
+func (u User) Block() UserBlock {
+	return UserBlock{ID: u.ID, IIN: u.IIN, Role: u.Role, Phone: u.Phone, Photo: u.Photo,
+		FullName: u.FullName, ShortName: ShortName(u.FullName)}
+}
+
+// ShortName abbreviates a full name as API.md §0.5.7: "Иванов Иван Иванович" → "Иванов И. И.".
+func ShortName(fullName string) string {
+	parts := strings.FieldsFunc(fullName, unicode.IsSpace)
+	if len(parts) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(parts[0])
+	for _, p := range parts[1:] {
+		r, _ := utf8.DecodeRuneInString(p)
+		b.WriteByte(' ')
+		b.WriteRune(r)
+		b.WriteByte('.')
+	}
+	return strings.TrimRightFunc(b.String(), unicode.IsSpace)
+}
+
+type ctxKey struct{}
+
+// WithUser returns ctx carrying the authenticated user.
+func WithUser(ctx context.Context, u User) context.Context {
+	return context.WithValue(ctx, ctxKey{}, u)
+}
+
+// UserFrom is the authenticated user of the request; ok is false outside
+// routes guarded by Authenticate.
+func UserFrom(ctx context.Context) (User, bool) {
+	u, ok := ctx.Value(ctxKey{}).(User)
+	return u, ok
+}
+
+// MustUser is UserFrom for handlers mounted behind Authenticate, where a
+// missing user is a wiring bug.
+func MustUser(ctx context.Context) User {
+	u, ok := UserFrom(ctx)
+	if !ok {
+		panic("auth: handler mounted without Authenticate")
+	}
+	return u
+}

@@ -1,0 +1,230 @@
+// Package purge deletes rows together with everything that depends on them,
+// as API.md §0.8 lays out, inside the caller's transaction. Each function
+// returns the files the deleted rows owned; the caller removes them with
+// Files.Remove only after the commit, so a rolled-back delete loses no file.
+// Every function costs a fixed number of statements whatever the row count.
+package purge
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"platform/internal/storage"
+)
+
+// Files are what deleted rows leave on disk.
+type Files struct {
+	Stored []string // stored strings ("static/…", "/static/lesson_docs/…")
+	Dirs   []string // directories under the static root
+}
+
+// Remove deletes the files, best effort (failures are logged by the store).
+func (f Files) Remove(ctx context.Context, s *storage.Store) {
+	s.RemoveStored(ctx, f.Stored...)
+	for _, d := range f.Dirs {
+		s.RemoveDir(ctx, d)
+	}
+}
+
+func collect(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]string, error) {
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+func exec(ctx context.Context, tx pgx.Tx, what string, qs []string, args ...any) error {
+	for _, q := range qs {
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("purge: %s: %w", what, err)
+		}
+	}
+	return nil
+}
+
+// Submissions deletes homework submissions and their submission_files.
+func Submissions(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
+	if len(ids) == 0 {
+		return Files{}, nil
+	}
+	paths, err := collect(ctx, tx, `SELECT file_path FROM submission_files WHERE submission_id = ANY($1) AND file_path <> ''`, ids)
+	if err != nil {
+		return Files{}, fmt.Errorf("purge: submission files: %w", err)
+	}
+	err = exec(ctx, tx, "submissions", []string{
+		`DELETE FROM submission_files WHERE submission_id = ANY($1)`,
+		`DELETE FROM lesson_submissions WHERE id = ANY($1)`,
+	}, ids)
+	return Files{Stored: paths}, err
+}
+
+// Tests deletes quizzes with their questions, options and results.
+func Tests(ctx context.Context, tx pgx.Tx, ids []int32) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return exec(ctx, tx, "tests", []string{
+		`DELETE FROM options WHERE question_id IN (SELECT id FROM questions WHERE test_id = ANY($1))`,
+		`DELETE FROM questions WHERE test_id = ANY($1)`,
+		`DELETE FROM results WHERE test_id = ANY($1)`,
+		`DELETE FROM tests WHERE id = ANY($1)`,
+	}, ids)
+}
+
+// Lessons deletes lessons with their submissions and results; tests linked
+// to them are kept and unlinked. Files: the submissions' files, each
+// lesson's homework directory, and uploaded documents no remaining lesson uses.
+func Lessons(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
+	if len(ids) == 0 {
+		return Files{}, nil
+	}
+	subIDs, err := ints(ctx, tx, `SELECT id FROM lesson_submissions WHERE lesson_id = ANY($1)`, ids)
+	if err != nil {
+		return Files{}, fmt.Errorf("purge: lesson submissions: %w", err)
+	}
+	files, err := Submissions(ctx, tx, subIDs)
+	if err != nil {
+		return Files{}, err
+	}
+	if err := exec(ctx, tx, "lesson dependents", []string{
+		`DELETE FROM results WHERE lesson_id = ANY($1)`,
+		`UPDATE tests SET lesson_id = NULL WHERE lesson_id = ANY($1)`,
+	}, ids); err != nil {
+		return Files{}, err
+	}
+	urls, err := collect(ctx, tx, `DELETE FROM lessons WHERE id = ANY($1) RETURNING content_url`, ids)
+	if err != nil {
+		return Files{}, fmt.Errorf("purge: lessons: %w", err)
+	}
+	// A document is removed only when no remaining lesson points at it.
+	docs, err := collect(ctx, tx, `
+SELECT DISTINCT u FROM unnest($1::text[]) AS u
+WHERE u LIKE '/static/lesson\_docs/%'
+  AND NOT EXISTS (SELECT 1 FROM lessons WHERE content_url = u)`, urls)
+	if err != nil {
+		return Files{}, fmt.Errorf("purge: lesson documents: %w", err)
+	}
+	files.Stored = append(files.Stored, docs...)
+	for _, id := range ids {
+		files.Dirs = append(files.Dirs, homeworkDir(id))
+	}
+	return files, nil
+}
+
+// Subjects deletes subjects with their tests and lessons (as above) and
+// their subject_group links; tests of other subjects linked to their
+// lessons are unlinked.
+func Subjects(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
+	if len(ids) == 0 {
+		return Files{}, nil
+	}
+	testIDs, err := ints(ctx, tx, `SELECT id FROM tests WHERE subject_id = ANY($1)`, ids)
+	if err != nil {
+		return Files{}, fmt.Errorf("purge: subject tests: %w", err)
+	}
+	if err := Tests(ctx, tx, testIDs); err != nil {
+		return Files{}, err
+	}
+	lessonIDs, err := ints(ctx, tx, `SELECT id FROM lessons WHERE subject_id = ANY($1)`, ids)
+	if err != nil {
+		return Files{}, fmt.Errorf("purge: subject lessons: %w", err)
+	}
+	files, err := Lessons(ctx, tx, lessonIDs)
+	if err != nil {
+		return Files{}, err
+	}
+	err = exec(ctx, tx, "subjects", []string{
+		`DELETE FROM subject_group WHERE subject_id = ANY($1)`,
+		`DELETE FROM subjects WHERE id = ANY($1)`,
+	}, ids)
+	return files, err
+}
+
+// Modules deletes modules with their subjects (as above) and their
+// module_group and teacher_module rows.
+func Modules(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
+	if len(ids) == 0 {
+		return Files{}, nil
+	}
+	subjectIDs, err := ints(ctx, tx, `SELECT id FROM subjects WHERE module_id = ANY($1)`, ids)
+	if err != nil {
+		return Files{}, fmt.Errorf("purge: module subjects: %w", err)
+	}
+	files, err := Subjects(ctx, tx, subjectIDs)
+	if err != nil {
+		return Files{}, err
+	}
+	err = exec(ctx, tx, "modules", []string{
+		`DELETE FROM module_group WHERE module_id = ANY($1)`,
+		`DELETE FROM teacher_module WHERE module_id = ANY($1)`,
+		`DELETE FROM modules WHERE id = ANY($1)`,
+	}, ids)
+	return files, err
+}
+
+// Users deletes users with their results, submissions (as above),
+// memberships, teacher_module rows and login throttle rows; subjects they
+// taught lose their teacher. Files: the submissions' files and the photos.
+func Users(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
+	if len(ids) == 0 {
+		return Files{}, nil
+	}
+	subIDs, err := ints(ctx, tx, `SELECT id FROM lesson_submissions WHERE user_id = ANY($1)`, ids)
+	if err != nil {
+		return Files{}, fmt.Errorf("purge: user submissions: %w", err)
+	}
+	files, err := Submissions(ctx, tx, subIDs)
+	if err != nil {
+		return Files{}, err
+	}
+	if err := exec(ctx, tx, "user dependents", []string{
+		`DELETE FROM results WHERE user_id = ANY($1)`,
+		`DELETE FROM user_group WHERE user_id = ANY($1)`,
+		`DELETE FROM teacher_module WHERE teacher_id = ANY($1)`,
+		`UPDATE subjects SET teacher_id = NULL WHERE teacher_id = ANY($1)`,
+		`DELETE FROM login_attempts WHERE iin IN (SELECT iin FROM users WHERE id = ANY($1))`,
+	}, ids); err != nil {
+		return Files{}, err
+	}
+	photos, err := collect(ctx, tx, `DELETE FROM users WHERE id = ANY($1) RETURNING coalesce(photo, '')`, ids)
+	if err != nil {
+		return Files{}, fmt.Errorf("purge: users: %w", err)
+	}
+	for _, p := range photos {
+		if rel, ok := storage.Rel(p); ok && strings.HasPrefix(rel, storage.PhotosDir+"/") {
+			files.Stored = append(files.Stored, p)
+		}
+	}
+	return files, nil
+}
+
+// Groups deletes groups and their user_group, module_group and
+// subject_group rows; the users stay.
+func Groups(ctx context.Context, tx pgx.Tx, ids []int32) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return exec(ctx, tx, "groups", []string{
+		`DELETE FROM user_group WHERE group_id = ANY($1)`,
+		`DELETE FROM module_group WHERE group_id = ANY($1)`,
+		`DELETE FROM subject_group WHERE group_id = ANY($1)`,
+		`DELETE FROM groups WHERE id = ANY($1)`,
+	}, ids)
+}
+
+func ints(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]int32, error) {
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int32])
+}
+
+func homeworkDir(lessonID int32) string {
+	return storage.HomeworkDir + "/lesson_" + strconv.Itoa(int(lessonID))
+}

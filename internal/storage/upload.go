@@ -1,0 +1,121 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+
+	"platform/internal/apperr"
+)
+
+// MiB is 1,048,576 bytes (API.md §0.7).
+const MiB = 1 << 20
+
+// slack is what multipart framing may add beyond the file limit before a
+// Content-Length is refused outright.
+const slack = 64 << 10
+
+// maxValue caps each non-file form field.
+const maxValue = 64 << 10
+
+// Upload reads a multipart/form-data body as a stream (API.md §0.7): nothing
+// is buffered whole, and the byte budget is enforced while reading.
+type Upload struct {
+	mr       *multipart.Reader
+	tooLarge string
+}
+
+// NewUpload starts reading r's multipart body. A Content-Length above
+// limit + 64 KiB is refused at once with 413 and the given message; the body
+// is also capped at that size while streaming. A body that is not multipart
+// yields no parts (the endpoint then reports its missing field as a 422).
+func NewUpload(r *http.Request, limit int64, tooLarge string) (*Upload, error) {
+	if r.ContentLength > limit+slack {
+		return nil, apperr.TooLarge(tooLarge)
+	}
+	u := &Upload{tooLarge: tooLarge}
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return u, nil
+	}
+	r.Body = http.MaxBytesReader(nil, r.Body, limit+slack)
+	u.mr = multipart.NewReader(r.Body, params["boundary"])
+	return u, nil
+}
+
+// Part is one form field being read.
+type Part struct {
+	*multipart.Part
+}
+
+// IsFile reports whether the part carries a filename parameter.
+func (p Part) IsFile() bool {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return false
+	}
+	_, ok := params["filename"]
+	return ok
+}
+
+// Next returns the next part, or io.EOF after the last.
+func (u *Upload) Next() (Part, error) {
+	if u.mr == nil {
+		return Part{}, io.EOF
+	}
+	p, err := u.mr.NextPart()
+	if err != nil {
+		return Part{}, u.wrap(err)
+	}
+	return Part{p}, nil
+}
+
+// Value reads a non-file field, capped at 64 KiB (413 beyond it).
+func (u *Upload) Value(p Part) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(p, maxValue+1))
+	if err != nil {
+		return "", u.wrap(err)
+	}
+	if len(b) > maxValue {
+		return "", apperr.TooLarge(u.tooLarge)
+	}
+	return string(b), nil
+}
+
+// Save streams a file part to rel in the store, at most limit bytes (413 beyond).
+func (u *Upload) Save(s *Store, p Part, rel string, limit int64) (int64, error) {
+	n, err := s.Save(rel, p, limit)
+	if err != nil {
+		return n, u.wrap(err)
+	}
+	return n, nil
+}
+
+// Drain reads the rest of a part (e.g. an ignored field), within the body cap.
+func (u *Upload) Drain(p Part) error {
+	_, err := io.Copy(io.Discard, p)
+	return u.wrap(err)
+}
+
+// wrap maps reading failures: over the cap → 413 with the upload's message;
+// a broken multipart stream → 400.
+func (u *Upload) wrap(err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) || errors.Is(err, ErrTooLarge) {
+		return apperr.TooLarge(u.tooLarge)
+	}
+	if _, ok := apperr.As(err); ok {
+		return err
+	}
+	if strings.Contains(err.Error(), "multipart") || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &apperr.Error{Kind: apperr.KindBadRequest, Detail: "Некорректные данные формы", Err: err}
+	}
+	return fmt.Errorf("storage: read upload: %w", err)
+}
