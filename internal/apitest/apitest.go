@@ -42,6 +42,7 @@ type Options struct {
 	PoolWait       time.Duration  // default 5s
 	BcryptSlots    int            // default 2
 	BcryptCost     int            // default 4 (bcrypt's minimum: tests stay fast)
+	Secret         string         // default TestSecret
 	// Wrap, when set, wraps the server's handler (e.g. to inject a panicking route).
 	Wrap func(http.Handler) http.Handler
 }
@@ -77,6 +78,9 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.BcryptCost == 0 {
 		o.BcryptCost = 4
 	}
+	if o.Secret == "" {
+		o.Secret = TestSecret
+	}
 	if o.TrustedProxies == nil {
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
@@ -104,7 +108,7 @@ func NewWith(t testing.TB, o Options) *Env {
 
 	env := &Env{
 		Pool:      pool,
-		Tokens:    auth.NewTokens([]byte(TestSecret), 30*time.Minute),
+		Tokens:    auth.NewTokens([]byte(o.Secret), 30*time.Minute),
 		Hasher:    auth.NewHasher(o.BcryptCost, o.BcryptSlots),
 		Store:     store,
 		StaticDir: dir,

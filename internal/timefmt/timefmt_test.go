@@ -12,9 +12,9 @@ import (
 
 func TestFormat(t *testing.T) {
 	cases := map[time.Time]string{
-		time.Date(2025, 6, 4, 8, 30, 0, 0, time.UTC):                         "2025-06-04T08:30:00Z",
-		time.Date(2025, 6, 4, 8, 30, 0, 123456000, time.UTC):                 "2025-06-04T08:30:00.123456Z",
-		time.Date(2025, 6, 4, 8, 30, 0, 120000000, time.UTC):                 "2025-06-04T08:30:00.12Z",
+		time.Date(2025, 6, 4, 8, 30, 0, 0, time.UTC):                        "2025-06-04T08:30:00Z",
+		time.Date(2025, 6, 4, 8, 30, 0, 123456000, time.UTC):                "2025-06-04T08:30:00.123456Z",
+		time.Date(2025, 6, 4, 8, 30, 0, 120000000, time.UTC):                "2025-06-04T08:30:00.12Z",
 		time.Date(2025, 6, 4, 14, 30, 0, 0, time.FixedZone("ALMT", 6*3600)): "2025-06-04T08:30:00Z",
 	}
 	for in, want := range cases {

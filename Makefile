@@ -1,0 +1,74 @@
+# Developer entry points. `make` (or `make help`) lists the targets.
+#
+# Variables: ARGS  extra arguments (go test flags for `test`, loadtest/run.sh arguments)
+#            PKGS  packages for `test` (default ./...)
+#            N     steps for `migrate-down` (default 1)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Go from the official tarball lives in /usr/local/go/bin, which is not always on PATH.
+export PATH := $(PATH):/usr/local/go/bin
+
+BIN     := bin/platform
+VERSION  = $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  = -X main.version=$(VERSION)
+ARGS    ?=
+PKGS    ?= ./...
+N       ?= 1
+
+# gofmt looks at every Go file except the local database directory.
+GOFILES  = $(shell find . -path ./.data -prune -o -path ./.git -prune -o -name '*.go' -print)
+
+.PHONY: help run test build vet lint fmt migrate-up migrate-down migrate-version \
+	db-start db-stop db-reset loadtest clean
+
+help: ## List the targets
+	@echo "Usage: make TARGET [ARGS=...] [PKGS=...] [N=...]"
+	@echo
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk -F ':.*## ' '{ printf "  %-16s %s\n", $$1, $$2 }'
+
+run: ## Start the server on 127.0.0.1:8000 (local PostgreSQL + .env on first run)
+	@bash scripts/dev.sh run
+
+test: ## Run all tests with -race (throwaway PostgreSQL unless TEST_DATABASE_URL is set)
+	@PKGS='$(PKGS)' bash scripts/test.sh $(ARGS)
+
+build: ## Build bin/platform (version from git describe)
+	go build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/platform
+
+vet: ## go vet ./...
+	go vet ./...
+
+lint: ## Fail if gofmt would change any file, then go vet
+	@unformatted=$$(gofmt -l $(GOFILES)); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed (run make fmt):"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+
+fmt: ## Format every Go file with gofmt
+	gofmt -w $(GOFILES)
+
+migrate-up: build db-start ## Apply all pending migrations (DATABASE_URL from env or .env)
+	$(BIN) migrate up
+
+migrate-down: build db-start ## Roll back N migrations (default N=1)
+	$(BIN) migrate down $(N)
+
+migrate-version: build db-start ## Print the current migration version
+	$(BIN) migrate version
+
+db-start: ## Start the local PostgreSQL (.data/pg, port 54329) if .env uses it
+	@bash scripts/dev.sh db-start
+
+db-stop: ## Stop the local PostgreSQL
+	@bash scripts/dev.sh db-stop
+
+db-reset: ## Stop the local PostgreSQL, delete .data and the DATABASE_URL line of .env
+	@bash scripts/dev.sh db-reset
+
+loadtest: ## Run the load test (loadtest/run.sh)
+	bash loadtest/run.sh $(ARGS)
+
+clean: ## Remove bin/ and coverage files (keeps .data and .env)
+	rm -rf bin coverage*

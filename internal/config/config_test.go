@@ -1,0 +1,141 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"platform/internal/config"
+)
+
+func base() map[string]string {
+	return map[string]string{
+		"DATABASE_URL": "postgresql://app:pw@db.example:5432/platform",
+		"SECRET_KEY":   "0123456789abcdef",
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	cfg, err := config.Load(base())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Algorithm != "HS256" || cfg.AccessTokenExpireMinutes != 30 || cfg.TokenTTL() != 30*time.Minute {
+		t.Errorf("token defaults: %+v", cfg)
+	}
+	if cfg.DBPoolSize != 5 || cfg.DBMaxOverflow != 10 || cfg.PoolTimeout() != 30*time.Second {
+		t.Errorf("pool defaults: %d %d %s", cfg.DBPoolSize, cfg.DBMaxOverflow, cfg.PoolTimeout())
+	}
+	if cfg.HTTPAddr != "127.0.0.1:8000" || cfg.StaticDir != "./static" || cfg.BcryptCost != 12 {
+		t.Errorf("port defaults: %+v", cfg)
+	}
+	if cfg.LoginConcurrency != runtime.NumCPU() || !cfg.MigrateOnStart || cfg.LogFormat != "text" || cfg.LogLevel != "info" {
+		t.Errorf("defaults: %+v", cfg)
+	}
+	if cfg.AdminFullName != "Администратор" || cfg.AdminPhone != "+77000000000" {
+		t.Errorf("admin defaults: %q %q", cfg.AdminFullName, cfg.AdminPhone)
+	}
+	if len(cfg.TrustedPrefixes) != 2 || cfg.TrustedPrefixes[0].String() != "127.0.0.0/8" {
+		t.Errorf("trusted proxies: %v", cfg.TrustedPrefixes)
+	}
+	if cfg.DatabaseURL != "postgres://app:pw@db.example:5432/platform?connect_timeout=10" {
+		t.Errorf("database url: %s", cfg.DatabaseURL)
+	}
+}
+
+// Each bad setting is refused with one line naming its variable.
+func TestRefusals(t *testing.T) {
+	cases := []struct {
+		name, key, value, want string
+	}{
+		{"missing secret", "SECRET_KEY", "", "SECRET_KEY"},
+		{"short secret", "SECRET_KEY", "short", "SECRET_KEY must be at least 16 bytes"},
+		{"missing database", "DATABASE_URL", "", "DATABASE_URL"},
+		{"mysql url", "DATABASE_URL", "mysql://u@h/db", "DATABASE_URL must be a PostgreSQL URL"},
+		{"sqlite url", "DATABASE_URL", "sqlite:///x.db", "DATABASE_URL must be a PostgreSQL URL"},
+		{"algorithm", "ALGORITHM", "RS256", "ALGORITHM must be HS256"},
+		{"expire not a number", "ACCESS_TOKEN_EXPIRE_MINUTES", "soon", "ACCESS_TOKEN_EXPIRE_MINUTES has an invalid value"},
+		{"expire zero", "ACCESS_TOKEN_EXPIRE_MINUTES", "0", "ACCESS_TOKEN_EXPIRE_MINUTES must be a positive integer"},
+		{"pool size", "DB_POOL_SIZE", "five", "DB_POOL_SIZE has an invalid value"},
+		{"pool timeout", "DB_POOL_TIMEOUT", "-1", "DB_POOL_TIMEOUT must be a positive"},
+		{"bcrypt cost low", "BCRYPT_COST", "3", "BCRYPT_COST must be between 4 and 31"},
+		{"bcrypt cost high", "BCRYPT_COST", "32", "BCRYPT_COST must be between 4 and 31"},
+		{"admin iin", "ADMIN_IIN", "12345", "ADMIN_IIN must be exactly 12 digits"},
+		{"trusted proxies", "TRUSTED_PROXIES", "10.0.0.0/33", "TRUSTED_PROXIES has an invalid CIDR"},
+		{"log format", "LOG_FORMAT", "xml", "LOG_FORMAT must be text or json"},
+		{"log level", "LOG_LEVEL", "loud", "LOG_LEVEL must be"},
+		{"migrate flag", "MIGRATE_ON_START", "maybe", "MIGRATE_ON_START has an invalid value"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := base()
+			if c.value == "" {
+				delete(env, c.key)
+			} else {
+				env[c.key] = c.value
+			}
+			_, err := config.Load(env)
+			if err == nil {
+				t.Fatalf("%s=%q accepted", c.key, c.value)
+			}
+			if msg := err.Error(); !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") {
+				t.Errorf("error %q, want one line containing %q", msg, c.want)
+			}
+		})
+	}
+}
+
+func TestDatabaseURLForms(t *testing.T) {
+	cases := map[string]string{
+		"postgresql+asyncpg://u:p@h:5432/db":          "postgres://u:p@h:5432/db?connect_timeout=10",
+		"postgresql+psycopg2://u@h/db":                "postgres://u@h/db?connect_timeout=10",
+		"postgresql+psycopg://u@h/db":                 "postgres://u@h/db?connect_timeout=10",
+		"postgres://u@h/db?connect_timeout=3":         "postgres://u@h/db?connect_timeout=3",
+		"postgresql+asyncpg://u@h/db?ssl=true":        "postgres://u@h/db?connect_timeout=10&sslmode=require",
+		"postgresql+asyncpg://u@h/db?ssl=verify-full": "postgres://u@h/db?connect_timeout=10&sslmode=verify-full",
+	}
+	for in, want := range cases {
+		got, err := config.NormalizeDatabaseURL(in)
+		if err != nil || got != want {
+			t.Errorf("%s → %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	env := base()
+	env["LOGIN_CONCURRENCY"] = "7"
+	env["TRUSTED_PROXIES"] = "10.0.0.0/8, 192.168.1.1"
+	env["DB_POOL_TIMEOUT"] = "0.5"
+	cfg, err := config.Load(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.LoginConcurrency != 7 || cfg.PoolTimeout() != 500*time.Millisecond {
+		t.Errorf("got %d %s", cfg.LoginConcurrency, cfg.PoolTimeout())
+	}
+	if len(cfg.TrustedPrefixes) != 2 || cfg.TrustedPrefixes[1].String() != "192.168.1.1/32" {
+		t.Errorf("trusted: %v", cfg.TrustedPrefixes)
+	}
+}
+
+// The .env file fills what the process environment lacks; the process wins.
+func TestEnvironDotenv(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".env")
+	if err := os.WriteFile(path, []byte("SECRET_KEY=from-file-0123456789\nPLACE_URL=http://file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := config.Environ([]string{"PLACE_URL=http://process"}, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["SECRET_KEY"] != "from-file-0123456789" || m["PLACE_URL"] != "http://process" {
+		t.Errorf("merged: %v", m)
+	}
+	if _, err := config.Environ(nil, filepath.Join(t.TempDir(), "absent")); err != nil {
+		t.Errorf("absent .env: %v", err)
+	}
+}
