@@ -43,6 +43,7 @@ type Options struct {
 	BcryptSlots    int            // default 2
 	BcryptCost     int            // default 4 (bcrypt's minimum: tests stay fast)
 	Secret         string         // default TestSecret
+	TLS            bool           // serve over HTTPS (httptest's certificate)
 	// Wrap, when set, wraps the server's handler (e.g. to inject a panicking route).
 	Wrap func(http.Handler) http.Handler
 }
@@ -122,7 +123,11 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.Wrap != nil {
 		h = o.Wrap(h)
 	}
-	env.Server = httptest.NewServer(h)
+	if o.TLS {
+		env.Server = httptest.NewTLSServer(h)
+	} else {
+		env.Server = httptest.NewServer(h)
+	}
 	t.Cleanup(env.Server.Close)
 	return env
 }

@@ -41,7 +41,7 @@ func New(d Deps) http.Handler {
 		web.StripSlash("/files/download/", "/static/photos/"),
 	)
 	r.NotFound(web.NotFound)
-	r.MethodNotAllowed(web.MethodNotAllowed)
+	r.MethodNotAllowed(web.MethodNotAllowed(r))
 
 	authRepo := auth.NewRepo(d.Pool)
 	authn := auth.Authenticate(d.Tokens, authRepo)

@@ -311,7 +311,7 @@ func (v Value) IIN() (string, bool) {
 // MinLen records string_too_short when s has fewer than n characters.
 func (v Value) MinLen(s string, n int) bool {
 	if utf8.RuneCountInString(s) < n {
-		v.fail("string_too_short", fmt.Sprintf("String should have at least %d characters", n), map[string]any{"min_length": n})
+		v.fail("string_too_short", fmt.Sprintf("String should have at least %d %s", n, characters(n)), map[string]any{"min_length": n})
 		return false
 	}
 	return true
@@ -320,10 +320,18 @@ func (v Value) MinLen(s string, n int) bool {
 // MaxLen records string_too_long when s has more than n characters.
 func (v Value) MaxLen(s string, n int) bool {
 	if utf8.RuneCountInString(s) > n {
-		v.fail("string_too_long", fmt.Sprintf("String should have at most %d characters", n), map[string]any{"max_length": n})
+		v.fail("string_too_long", fmt.Sprintf("String should have at most %d %s", n, characters(n)), map[string]any{"max_length": n})
 		return false
 	}
 	return true
+}
+
+// characters is Pydantic's wording: "1 character", "6 characters".
+func characters(n int) string {
+	if n == 1 {
+		return "character"
+	}
+	return "characters"
 }
 
 // Object is a JSON object being read; reads on a failed Object are no-ops

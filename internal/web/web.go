@@ -115,10 +115,28 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 	WriteError(w, r, apperr.NotFound("Not Found"))
 }
 
-// MethodNotAllowed answers a known path with a wrong method; chi has already
-// set the Allow header.
-func MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	_ = JSON(w, http.StatusMethodNotAllowed, Detail{Detail: "Method Not Allowed"})
+// MethodNotAllowed answers a known path with a wrong method, listing the
+// methods the path does answer in Allow (API.md §0.3). chi drops that list
+// when a custom handler is set, so it is recomputed from the route tree.
+func MethodNotAllowed(routes chi.Routes) http.HandlerFunc {
+	methods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete}
+	return func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.Path
+		if len(path) > 1 {
+			path = strings.TrimSuffix(path, "/")
+		}
+		var allow []string
+		for _, m := range methods {
+			if routes.Match(chi.NewRouteContext(), m, path) {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+		}
+		_ = JSON(w, http.StatusMethodNotAllowed, Detail{Detail: "Method Not Allowed"})
+	}
 }
 
 // PathID reads an integer path parameter (API.md §0.3): not a decimal integer

@@ -1,0 +1,372 @@
+package auth_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"platform/internal/apitest"
+	"platform/internal/auth"
+)
+
+// Values from ../shared/spec/vectors.md, made by the original's libraries.
+const (
+	vectorKey          = "vector-secret-key-0123456789abcdef"
+	vectorHash         = "$2b$12$.t9K2HUjsEChIUATuyf0TuNxGWGm.71fhU/sn9yokd56yv5w5zIzi"
+	vectorUnicodeHash  = "$2b$12$juXL/FxDirAKq5ymv5to.uRf.mNcGkVSsyJxmcPlr9MCUE3W3WOGq"
+	vectorValidToken   = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMTExMTExMTExMTEiLCJleHAiOjQwNzA5MDg4MDB9.dQmQGX_bj7N_dVxFCmuA6QngKIHLYJi0ljIOeatxPK8"
+	vectorExpiredToken = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMTExMTExMTExMTEiLCJleHAiOjE1Nzc4MzY4MDB9.UOXEtqzVXycspZgCgEfi6VTFLZ9Pb8Fnz6lXvOt71fY"
+)
+
+var noToken = apitest.User{}
+
+func login(t *testing.T, env *apitest.Env, iin, password string) *apitest.Response {
+	t.Helper()
+	return env.Do(t, "POST", "/auth/login", noToken, map[string]any{"iin": iin, "password": password})
+}
+
+func tokenForm(t *testing.T, env *apitest.Env, form url.Values) *apitest.Response {
+	t.Helper()
+	return env.Send(t, apitest.Request{Method: "POST", Path: "/auth/token", Body: strings.NewReader(form.Encode()),
+		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}})
+}
+
+func bearer(token string) apitest.User { return apitest.User{Token: token} }
+
+// The original's passlib hashes verify, at their own cost (12), and its
+// PyJWT tokens are accepted or refused exactly as vectors.md says.
+func TestVectors(t *testing.T) {
+	t.Parallel()
+	env := apitest.NewWith(t, apitest.Options{Secret: vectorKey})
+	env.Exec(t, `INSERT INTO users (full_name, iin, role, hashed_password) VALUES ('Вектор', '111111111111', 'student', $1)`, vectorHash)
+	env.Exec(t, `INSERT INTO users (full_name, iin, role, hashed_password) VALUES ('Юникод', '222222222222', 'student', $1)`, vectorUnicodeHash)
+
+	login(t, env, "111111111111", "student-pass").Status(t, 200)
+	login(t, env, "111111111111", "wrong").Error(t, 401, "Неправильный ИИН или пароль")
+	login(t, env, "222222222222", "Пароль-123").Status(t, 200)
+
+	res := env.Do(t, "GET", "/auth/check", bearer(vectorValidToken), nil).Status(t, 200)
+	if got := string(res.Body); got != `{"status":"ok","user":{"iin":"111111111111","role":"student"}}` {
+		t.Errorf("check body %s", got)
+	}
+	env.Do(t, "GET", "/auth/check", bearer(vectorExpiredToken), nil).Error(t, 401, "Вы не авторизованы")
+}
+
+// Tokens the port mints carry exactly sub and exp, HS256, verifiable with the key.
+func TestMintedTokenShape(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	u := env.User(t, auth.Teacher)
+	res := login(t, env, u.IIN, u.Password).Status(t, 200)
+	var body struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+	}
+	res.Decode(t, &body)
+	if body.TokenType != "bearer" {
+		t.Errorf("token_type %q", body.TokenType)
+	}
+	parts := strings.Split(body.AccessToken, ".")
+	header, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	if string(header) != `{"alg":"HS256","typ":"JWT"}` {
+		t.Errorf("header %s", header)
+	}
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(body.AccessToken, claims, func(*jwt.Token) (any, error) { return []byte(apitest.TestSecret), nil },
+		jwt.WithValidMethods([]string{"HS256"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, _ := claims.GetExpirationTime()
+	if len(claims) != 2 || claims["sub"] != u.IIN || time.Until(exp.Time) < 29*time.Minute || time.Until(exp.Time) > 31*time.Minute {
+		t.Errorf("claims %v", claims)
+	}
+	env.Do(t, "GET", "/auth/check", bearer(body.AccessToken), nil).Status(t, 200)
+}
+
+func sign(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(method, claims).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestTokenRefusals(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	u := env.User(t, auth.Student)
+	exp := time.Now().Add(time.Hour).Unix()
+	noneToken := sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, jwt.MapClaims{"sub": u.IIN, "exp": exp})
+	cases := []struct {
+		name, header, detail string
+	}{
+		{"no header", "", "Not authenticated"},
+		{"basic scheme", "Basic dXNlcjpwYXNz", "Not authenticated"},
+		{"empty bearer", "Bearer ", "Вы не авторизованы"},
+		{"garbage", "Bearer not.a.jwt", "Вы не авторизованы"},
+		{"alg none", "Bearer " + noneToken, "Вы не авторизованы"},
+		{"HS512", "Bearer " + sign(t, jwt.SigningMethodHS512, []byte(apitest.TestSecret), jwt.MapClaims{"sub": u.IIN, "exp": exp}), "Вы не авторизованы"},
+		{"wrong key", "Bearer " + sign(t, jwt.SigningMethodHS256, []byte("another-key-0123456789"), jwt.MapClaims{"sub": u.IIN, "exp": exp}), "Вы не авторизованы"},
+		{"expired", "Bearer " + sign(t, jwt.SigningMethodHS256, []byte(apitest.TestSecret), jwt.MapClaims{"sub": u.IIN, "exp": time.Now().Add(-time.Second).Unix()}), "Вы не авторизованы"},
+		{"no exp", "Bearer " + sign(t, jwt.SigningMethodHS256, []byte(apitest.TestSecret), jwt.MapClaims{"sub": u.IIN}), "Вы не авторизованы"},
+		{"no sub", "Bearer " + sign(t, jwt.SigningMethodHS256, []byte(apitest.TestSecret), jwt.MapClaims{"exp": exp}), "Вы не авторизованы"},
+		{"numeric sub", "Bearer " + sign(t, jwt.SigningMethodHS256, []byte(apitest.TestSecret), jwt.MapClaims{"sub": 5, "exp": exp}), "Вы не авторизованы"},
+		{"unknown user", "Bearer " + sign(t, jwt.SigningMethodHS256, []byte(apitest.TestSecret), jwt.MapClaims{"sub": "000000000999", "exp": exp}), "Пользователь не найден"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := apitest.Request{Method: "GET", Path: "/auth/check", Header: http.Header{}}
+			if c.header != "" {
+				req.Header.Set("Authorization", c.header)
+			}
+			res := env.Send(t, req)
+			res.Error(t, 401, c.detail)
+			if got := res.Header.Get("WWW-Authenticate"); got != "Bearer" {
+				t.Errorf("WWW-Authenticate %q", got)
+			}
+		})
+	}
+	// The scheme is case-insensitive.
+	env.Send(t, apitest.Request{Method: "GET", Path: "/auth/check", Header: http.Header{"Authorization": {"bEaReR " + u.Token}}}).Status(t, 200)
+	// A deleted user's token stops working.
+	env.Exec(t, `DELETE FROM users WHERE id = $1`, u.ID)
+	env.Do(t, "GET", "/auth/check", u, nil).Error(t, 401, "Пользователь не найден")
+}
+
+func TestLogin(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	u := env.User(t, auth.Student, apitest.WithName("Иванов  Иван Иванович "))
+	env.Exec(t, `UPDATE users SET phone = '+77010000000', photo = 'static/photos/1_a.png' WHERE id = $1`, u.ID)
+
+	res := login(t, env, u.IIN, u.Password).Status(t, 200)
+	var body struct {
+		AccessToken string         `json:"access_token"`
+		TokenType   string         `json:"token_type"`
+		User        map[string]any `json:"user"`
+	}
+	res.Decode(t, &body)
+	want := map[string]any{"id": float64(u.ID), "iin": u.IIN, "role": "student", "phone": "+77010000000",
+		"photo": "static/photos/1_a.png", "full_name": "Иванов  Иван Иванович ", "short_name": "Иванов И. И."}
+	if fmt.Sprint(body.User) != fmt.Sprint(want) || body.TokenType != "bearer" || body.AccessToken == "" {
+		t.Errorf("login body %s", res.Body)
+	}
+
+	login(t, env, u.IIN, "wrong-password").Error(t, 401, "Неправильный ИИН или пароль")
+	login(t, env, "000000000000", "whatever").Error(t, 401, "Неправильный ИИН или пароль")
+
+	res = env.Do(t, "POST", "/auth/login", noToken, map[string]any{"iin": "12345", "password": "x"})
+	is := res.HasIssue(t, "string_pattern_mismatch", "body.iin")
+	if is.Input != "12345" || is.Ctx["pattern"] != `^\d{12}$` {
+		t.Errorf("issue %+v", is)
+	}
+	env.Do(t, "POST", "/auth/login", noToken, map[string]any{"iin": u.IIN}).HasIssue(t, "missing", "body.password")
+	env.Do(t, "POST", "/auth/login", noToken, map[string]any{"iin": u.IIN, "password": 123}).HasIssue(t, "string_type", "body.password")
+	env.Do(t, "POST", "/auth/login", noToken, nil).HasIssue(t, "missing", "body")
+	env.Do(t, "POST", "/auth/login", noToken, `{"iin": "`).HasIssue(t, "json_invalid", "body.9")
+	// Validation failures are not counted by the throttle.
+	if n := env.Count(t, `SELECT count(*) FROM login_attempts WHERE iin = '12345'`); n != 0 {
+		t.Errorf("422 counted: %d rows", n)
+	}
+}
+
+// A stored value that is not a bcrypt hash never verifies (and never 500s);
+// only the first 72 bytes of a password count, as with passlib.
+func TestPasswordEdgeCases(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	env.Exec(t, `INSERT INTO users (full_name, iin, role, hashed_password) VALUES ('Плохой хеш', '333333333333', 'student', 'plain-text')`)
+	login(t, env, "333333333333", "plain-text").Error(t, 401, "Неправильный ИИН или пароль")
+
+	long := strings.Repeat("я", 36) // 72 bytes
+	u := env.User(t, auth.Student, apitest.WithPassword(long+"tail"))
+	login(t, env, u.IIN, long).Status(t, 200)
+	login(t, env, u.IIN, long+"other tail").Status(t, 200)
+
+	hash, err := env.Hasher.Hash(context.Background(), "secret")
+	if err != nil || !strings.HasPrefix(hash, "$2b$04$") {
+		t.Errorf("hash %q, %v: want passlib's $2b$ prefix at the configured cost", hash, err)
+	}
+	// $2a$ and $2y$ spellings of the same hash verify too.
+	for _, prefix := range []string{"$2a$", "$2y$"} {
+		ok, err := env.Hasher.Verify(context.Background(), prefix+hash[4:], "secret")
+		if !ok || err != nil {
+			t.Errorf("%s variant: %v %v", prefix, ok, err)
+		}
+	}
+}
+
+func TestTokenEndpoint(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	u := env.User(t, auth.Admin)
+	res := tokenForm(t, env, url.Values{"username": {u.IIN}, "password": {u.Password}, "grant_type": {"password"}}).Status(t, 200)
+	m := res.Map(t)
+	if len(m) != 2 || m["token_type"] != "bearer" || m["access_token"] == "" {
+		t.Errorf("token body %s", res.Body)
+	}
+	tokenForm(t, env, url.Values{"username": {u.IIN}, "password": {"nope"}}).Error(t, 401, "Неверный ИИН или пароль")
+	tokenForm(t, env, url.Values{"username": {strings.Repeat("1", 65)}, "password": {"x"}}).Error(t, 401, "Неверный ИИН или пароль")
+	if n := env.Count(t, `SELECT count(*) FROM login_attempts WHERE length(iin) > 64`); n != 0 {
+		t.Errorf("long username counted")
+	}
+	res = tokenForm(t, env, url.Values{})
+	res.HasIssue(t, "missing", "body.username")
+	res.HasIssue(t, "missing", "body.password")
+	tokenForm(t, env, url.Values{"username": {u.IIN}, "password": {u.Password}, "grant_type": {"client_credentials"}}).
+		HasIssue(t, "string_pattern_mismatch", "body.grant_type")
+
+	// Legacy short IINs (older Excel imports) can still use /auth/token.
+	legacy := env.User(t, auth.Student, apitest.WithIIN("12345678901"))
+	tokenForm(t, env, url.Values{"username": {legacy.IIN}, "password": {legacy.Password}}).Status(t, 200)
+
+	// Multipart works as well.
+	body := "--X\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\n" + u.IIN +
+		"\r\n--X\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n" + u.Password + "\r\n--X--\r\n"
+	env.Send(t, apitest.Request{Method: "POST", Path: "/auth/token", Body: strings.NewReader(body),
+		Header: http.Header{"Content-Type": {"multipart/form-data; boundary=X"}}}).Status(t, 200)
+}
+
+func TestCheckRequiresToken(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	env.Do(t, "GET", "/auth/check", noToken, nil).Error(t, 401, "Not authenticated")
+}
+
+// The 5th consecutive failure answers 401 and locks; then 403 even with the
+// right password; the lock ends after 5 minutes; success resets the count;
+// /auth/login and /auth/token share the counter (API.md §0.5.4).
+func TestThrottle(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	u := env.User(t, auth.Student)
+	for i := 1; i <= 5; i++ {
+		login(t, env, u.IIN, "bad").Error(t, 401, "Неправильный ИИН или пароль")
+	}
+	login(t, env, u.IIN, u.Password).Error(t, 403, "Превышено число попыток.Повторите через 5 мин.")
+	tokenForm(t, env, url.Values{"username": {u.IIN}, "password": {u.Password}}).Error(t, 403, "Превышено число попыток.Повторите через 5 мин.")
+
+	// Minutes are rounded up: 61 seconds left → 2.
+	env.Exec(t, `UPDATE login_attempts SET locked_until = now() + interval '61 seconds' WHERE iin = $1`, u.IIN)
+	login(t, env, u.IIN, u.Password).Error(t, 403, "Превышено число попыток.Повторите через 2 мин.")
+	env.Exec(t, `UPDATE login_attempts SET locked_until = now() + interval '5 seconds' WHERE iin = $1`, u.IIN)
+	login(t, env, u.IIN, u.Password).Error(t, 403, "Превышено число попыток.Повторите через 1 мин.")
+
+	// The lock ends: counting restarts, a wrong password is one failure again.
+	env.Exec(t, `UPDATE login_attempts SET locked_until = now() - interval '1 second' WHERE iin = $1`, u.IIN)
+	login(t, env, u.IIN, "bad").Error(t, 401, "Неправильный ИИН или пароль")
+	if n := env.Count(t, `SELECT failed_count FROM login_attempts WHERE iin = $1`, u.IIN); n != 1 {
+		t.Errorf("count after lock ended = %d, want 1", n)
+	}
+	// Success deletes the row.
+	login(t, env, u.IIN, u.Password).Status(t, 200)
+	if n := env.Count(t, `SELECT count(*) FROM login_attempts WHERE iin = $1`, u.IIN); n != 0 {
+		t.Errorf("row kept after success")
+	}
+	// Four failures, a success, four more failures: never locked.
+	for round := 0; round < 2; round++ {
+		for i := 0; i < 4; i++ {
+			login(t, env, u.IIN, "bad").Status(t, 401)
+		}
+		login(t, env, u.IIN, u.Password).Status(t, 200)
+	}
+	// A stale count (last failure over 15 minutes ago) restarts.
+	for i := 0; i < 4; i++ {
+		login(t, env, u.IIN, "bad").Status(t, 401)
+	}
+	env.Exec(t, `UPDATE login_attempts SET last_failed_at = now() - interval '16 minutes' WHERE iin = $1`, u.IIN)
+	login(t, env, u.IIN, "bad").Status(t, 401)
+	login(t, env, u.IIN, u.Password).Status(t, 200)
+	// Unknown IINs are throttled too, and the 5th attempt with the right password still succeeds.
+	for i := 0; i < 5; i++ {
+		login(t, env, "000000000001", "x").Status(t, 401)
+	}
+	login(t, env, "000000000001", "x").Status(t, 403)
+	for i := 0; i < 4; i++ {
+		login(t, env, u.IIN, "bad").Status(t, 401)
+	}
+	login(t, env, u.IIN, u.Password).Status(t, 200)
+}
+
+// Concurrent attempts never get more than 5 verifications per lock window.
+func TestThrottleConcurrent(t *testing.T) {
+	t.Parallel()
+	env := apitest.NewWith(t, apitest.Options{BcryptSlots: 4})
+	u := env.User(t, auth.Student)
+	const n = 16
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes <- login(t, env, u.IIN, "bad").Code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[401] != 5 || count[403] != n-5 {
+		t.Errorf("statuses %v, want 5×401 and %d×403", count, n-5)
+	}
+}
+
+// When more than 4×LOGIN_CONCURRENCY callers already wait for bcrypt, a new
+// login gets 503 at once, uncounted.
+func TestBcryptQueueFull(t *testing.T) {
+	t.Parallel()
+	env := apitest.NewWith(t, apitest.Options{BcryptSlots: 1})
+	u := env.User(t, auth.Student)
+	// Fill every place: 1 slot + 4 waiting.
+	var held []*auth.Reservation
+	for i := 0; i < 5; i++ {
+		r, err := env.Hasher.Reserve()
+		if err != nil {
+			t.Fatalf("reserve %d: %v", i, err)
+		}
+		held = append(held, r)
+	}
+	res := login(t, env, u.IIN, u.Password)
+	res.Error(t, 503, "Сервер перегружен, повторите попытку позже")
+	if res.Header.Get("Retry-After") != "1" {
+		t.Errorf("Retry-After %q", res.Header.Get("Retry-After"))
+	}
+	if n := env.Count(t, `SELECT count(*) FROM login_attempts`); n != 0 {
+		t.Errorf("503 counted by the throttle")
+	}
+	for _, r := range held {
+		r.Release()
+	}
+	login(t, env, u.IIN, u.Password).Status(t, 200)
+}
+
+// A caller waiting for a busy slot gives up when its context ends.
+func TestHasherWaitCanceled(t *testing.T) {
+	t.Parallel()
+	h := auth.NewHasher(13, 1) // one slot, a slow hash (~0.5 s) to wait behind
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = h.Hash(context.Background(), "occupies the slot")
+	}()
+	time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := h.Hash(ctx, "x"); err == nil {
+		t.Error("hash ran while the only slot was busy")
+	}
+	<-done
+}
