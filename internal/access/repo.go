@@ -1,0 +1,283 @@
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"platform/internal/db"
+)
+
+// errNotFound reports that a row the statement needed does not exist (or
+// vanished concurrently: a foreign-key violation); handlers answer their
+// endpoint's own 404 text.
+var errNotFound = errors.New("access: not found")
+
+// Repo is the SQL of /access that the catalog loaders do not cover: links
+// between groups and modules or subjects, teachers and the overview.
+type Repo struct {
+	q db.DBTX
+}
+
+// NewRepo returns a Repo running on q (a pool or a transaction).
+func NewRepo(q db.DBTX) *Repo { return &Repo{q: q} }
+
+// Overview reads every module with its group links and its subjects (with
+// teacher and group links), in four queries whatever the data size.
+func (repo *Repo) Overview(ctx context.Context) (overview, error) {
+	const modulesSQL = `SELECT id, title FROM modules ORDER BY id`
+	const subjectsSQL = `
+SELECT s.id, s.title, s.module_id, u.id AS teacher_id, u.full_name AS teacher_name
+FROM subjects s LEFT JOIN users u ON u.id = s.teacher_id
+ORDER BY s.id`
+	const moduleLinksSQL = `
+SELECT mg.module_id AS owner_id, g.id, g.name
+FROM module_group mg JOIN groups g ON g.id = mg.group_id
+ORDER BY g.id`
+	const subjectLinksSQL = `
+SELECT sg.subject_id AS owner_id, g.id, g.name
+FROM subject_group sg JOIN groups g ON g.id = sg.group_id
+ORDER BY g.id`
+	modules, err := collect[moduleTitle](ctx, repo.q, modulesSQL)
+	if err != nil {
+		return overview{}, err
+	}
+	subjects, err := collect[overviewSubjectRow](ctx, repo.q, subjectsSQL)
+	if err != nil {
+		return overview{}, err
+	}
+	moduleLinks, err := collect[groupLink](ctx, repo.q, moduleLinksSQL)
+	if err != nil {
+		return overview{}, err
+	}
+	subjectLinks, err := collect[groupLink](ctx, repo.q, subjectLinksSQL)
+	if err != nil {
+		return overview{}, err
+	}
+
+	moduleGroups, subjectGroups := byOwner(moduleLinks), byOwner(subjectLinks)
+	out := overview{Modules: make([]overviewModule, len(modules))}
+	at := make(map[int32]int, len(modules))
+	for i, m := range modules {
+		at[m.ID] = i
+		out.Modules[i] = overviewModule{ModuleID: m.ID, ModuleTitle: m.Title,
+			Groups: orEmpty(moduleGroups[m.ID]), Subjects: []overviewSubject{}}
+	}
+	for _, s := range subjects {
+		i, ok := at[s.ModuleID]
+		if !ok {
+			continue // the subject's module was created after the modules were read
+		}
+		os := overviewSubject{SubjectID: s.ID, Title: s.Title, Groups: orEmpty(subjectGroups[s.ID])}
+		if s.TeacherID != nil && s.TeacherName != nil {
+			os.Teacher = &teacherRef{ID: *s.TeacherID, FullName: *s.TeacherName}
+		}
+		out.Modules[i].Subjects = append(out.Modules[i].Subjects, os)
+	}
+	return out, nil
+}
+
+func byOwner(links []groupLink) map[int32][]groupName {
+	m := make(map[int32][]groupName)
+	for _, l := range links {
+		m[l.OwnerID] = append(m[l.OwnerID], groupName{ID: l.ID, Name: l.Name})
+	}
+	return m
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// collect runs a query and scans every row into T by column name.
+func collect[T any](ctx context.Context, q db.DBTX, sql string, args ...any) ([]T, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("access: query: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[T])
+	if err != nil {
+		return nil, fmt.Errorf("access: scan: %w", err)
+	}
+	return out, nil
+}
+
+// exists runs a SELECT EXISTS (…) query.
+func exists(ctx context.Context, q db.DBTX, sql string, args ...any) (bool, error) {
+	var ok bool
+	if err := q.QueryRow(ctx, sql, args...).Scan(&ok); err != nil {
+		return false, fmt.Errorf("access: exists: %w", err)
+	}
+	return ok, nil
+}
+
+// ModuleExists reports whether the module exists.
+func (repo *Repo) ModuleExists(ctx context.Context, moduleID int32) (bool, error) {
+	const sql = `SELECT EXISTS (SELECT 1 FROM modules WHERE id = $1)`
+	return exists(ctx, repo.q, sql, moduleID)
+}
+
+// LinkGroupToModule adds the module_group row (idempotent); errNotFound
+// when the group or the module does not exist.
+func (repo *Repo) LinkGroupToModule(ctx context.Context, groupID, moduleID int32) error {
+	// Inserting only when both rows exist makes "missing" one answer; the
+	// foreign keys still catch a row deleted after the check (→ errNotFound).
+	const sql = `
+WITH ok AS (
+    SELECT EXISTS (SELECT 1 FROM groups WHERE id = $1) AND EXISTS (SELECT 1 FROM modules WHERE id = $2) AS ok
+), ins AS (
+    INSERT INTO module_group (module_id, group_id)
+    SELECT $2, $1 FROM ok WHERE ok.ok
+    ON CONFLICT DO NOTHING
+)
+SELECT ok FROM ok`
+	return link(ctx, repo.q, sql, groupID, moduleID)
+}
+
+// LinkGroupToSubject adds the subject_group row (idempotent); errNotFound
+// when the group or the subject does not exist.
+func (repo *Repo) LinkGroupToSubject(ctx context.Context, groupID, subjectID int32) error {
+	const sql = `
+WITH ok AS (
+    SELECT EXISTS (SELECT 1 FROM groups WHERE id = $1) AND EXISTS (SELECT 1 FROM subjects WHERE id = $2) AS ok
+), ins AS (
+    INSERT INTO subject_group (subject_id, group_id)
+    SELECT $2, $1 FROM ok WHERE ok.ok
+    ON CONFLICT DO NOTHING
+)
+SELECT ok FROM ok`
+	return link(ctx, repo.q, sql, groupID, subjectID)
+}
+
+// UnlinkGroupFromSubject removes the subject_group row (a missing link is no
+// error); errNotFound when the group or the subject does not exist.
+func (repo *Repo) UnlinkGroupFromSubject(ctx context.Context, groupID, subjectID int32) error {
+	const sql = `
+WITH ok AS (
+    SELECT EXISTS (SELECT 1 FROM groups WHERE id = $1) AND EXISTS (SELECT 1 FROM subjects WHERE id = $2) AS ok
+), del AS (
+    DELETE FROM subject_group WHERE subject_id = $2 AND group_id = $1
+)
+SELECT ok FROM ok`
+	return link(ctx, repo.q, sql, groupID, subjectID)
+}
+
+// link runs a statement answering whether both rows it needed exist.
+func link(ctx context.Context, q db.DBTX, sql string, args ...any) error {
+	var ok bool
+	err := q.QueryRow(ctx, sql, args...).Scan(&ok)
+	if db.IsForeignKeyViolation(err) {
+		return errNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("access: link: %w", err)
+	}
+	if !ok {
+		return errNotFound
+	}
+	return nil
+}
+
+// ModuleGroups lists the groups linked to the module through module_group, by id.
+func (repo *Repo) ModuleGroups(ctx context.Context, moduleID int32) ([]group, error) {
+	const sql = `
+SELECT g.id, g.name, g.description
+FROM module_group mg JOIN groups g ON g.id = mg.group_id
+WHERE mg.module_id = $1
+ORDER BY g.id`
+	return collect[group](ctx, repo.q, sql, moduleID)
+}
+
+// SubjectGroups reads the subject with its subject_group links (groups by
+// id) in two queries; errNotFound when the subject does not exist.
+func (repo *Repo) SubjectGroups(ctx context.Context, subjectID int32) (subjectGroups, error) {
+	const subjectSQL = `SELECT id, title, module_id, teacher_id FROM subjects WHERE id = $1`
+	const groupsSQL = `
+SELECT g.id, g.name, g.description
+FROM subject_group sg JOIN groups g ON g.id = sg.group_id
+WHERE sg.subject_id = $1
+ORDER BY g.id`
+	rows, err := repo.q.Query(ctx, subjectSQL, subjectID)
+	if err != nil {
+		return subjectGroups{}, fmt.Errorf("access: subject: %w", err)
+	}
+	s, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[subjectGroups])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return subjectGroups{}, errNotFound
+	}
+	if err != nil {
+		return subjectGroups{}, fmt.Errorf("access: subject: %w", err)
+	}
+	if s.Groups, err = collect[group](ctx, repo.q, groupsSQL, subjectID); err != nil {
+		return subjectGroups{}, err
+	}
+	return s, nil
+}
+
+// UserByIIN reads the id and role of the user with the IIN; errNotFound when none.
+func (repo *Repo) UserByIIN(ctx context.Context, iin string) (userRole, error) {
+	const sql = `SELECT id, role::text AS role FROM users WHERE iin = $1`
+	rows, err := repo.q.Query(ctx, sql, iin)
+	if err != nil {
+		return userRole{}, fmt.Errorf("access: user: %w", err)
+	}
+	u, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[userRole])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return userRole{}, errNotFound
+	}
+	if err != nil {
+		return userRole{}, fmt.Errorf("access: user: %w", err)
+	}
+	return u, nil
+}
+
+// errTeacherGone reports that the teacher was deleted before the update.
+var errTeacherGone = errors.New("access: teacher gone")
+
+// SetTeacher makes the user the subject's teacher: errNotFound when the
+// subject does not exist, errTeacherGone when the user vanished meanwhile.
+func (repo *Repo) SetTeacher(ctx context.Context, subjectID, teacherID int32) error {
+	const sql = `UPDATE subjects SET teacher_id = $2 WHERE id = $1`
+	tag, err := repo.q.Exec(ctx, sql, subjectID, teacherID)
+	if db.IsForeignKeyViolation(err) {
+		return errTeacherGone
+	}
+	if err != nil {
+		return fmt.Errorf("access: set teacher: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errNotFound
+	}
+	return nil
+}
+
+// TeacherModuleIDs lists the ids of TM(u) (§0.6: modules holding a subject
+// the user teaches, plus teacher_module rows) and, with viaGroups, also the
+// modules the user's groups reach (module or subject links), by id.
+func (repo *Repo) TeacherModuleIDs(ctx context.Context, userID int32, viaGroups bool) ([]int32, error) {
+	const sql = `
+SELECT m.id FROM modules m
+WHERE EXISTS (SELECT 1 FROM subjects s WHERE s.module_id = m.id AND s.teacher_id = $1)
+   OR EXISTS (SELECT 1 FROM teacher_module tm WHERE tm.module_id = m.id AND tm.teacher_id = $1)
+   OR ($2 AND (
+       EXISTS (SELECT 1 FROM user_group ug JOIN module_group mg ON mg.group_id = ug.group_id
+               WHERE ug.user_id = $1 AND mg.module_id = m.id)
+    OR EXISTS (SELECT 1 FROM user_group ug JOIN subject_group sg ON sg.group_id = ug.group_id
+               JOIN subjects s ON s.id = sg.subject_id
+               WHERE ug.user_id = $1 AND s.module_id = m.id)))
+ORDER BY m.id`
+	rows, err := repo.q.Query(ctx, sql, userID, viaGroups)
+	if err != nil {
+		return nil, fmt.Errorf("access: teacher modules: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return nil, fmt.Errorf("access: teacher modules: %w", err)
+	}
+	return ids, nil
+}

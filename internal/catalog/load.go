@@ -1,0 +1,294 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"platform/internal/auth"
+	"platform/internal/db"
+)
+
+// ErrNotFound is returned by the single-row loaders when the row does not
+// exist; callers answer their endpoint's own 404 text.
+var ErrNotFound = errors.New("catalog: not found")
+
+// Filter selects the trees to load.
+type Filter struct {
+	ModuleIDs  []int32    // nil = every module
+	Viewer     *auth.User // a student → only the subjects they may read (§0.6 "visible subjects"); nil, teacher or admin → all subjects
+	ResultsFor int32      // non-zero → each lesson's Result is this user's latest result for the lesson (by submitted_at desc, then id desc), else null
+}
+
+// studentID is the viewer's id when the viewer is a student (whose reads
+// are restricted), else 0, which the queries read as "no restriction".
+func (f Filter) studentID() int32 {
+	if f.Viewer != nil && f.Viewer.Role == auth.Student {
+		return f.Viewer.ID
+	}
+	return 0
+}
+
+// Modules loads ModuleResponse trees ordered by id (subjects, lessons by id)
+// in a fixed number of queries whatever the data size: one for the modules,
+// one for their subjects, one for the subjects' lessons and, with
+// ResultsFor, one for the results (later levels are skipped when a level is
+// empty). A student Viewer also restricts the modules to those they may read
+// (§0.6 "read module"), so a module they cannot read is simply absent, never
+// shown with an empty subject list.
+func Modules(ctx context.Context, q db.DBTX, f Filter) ([]Module, error) {
+	// $1: load every module; $2: else these ids; $3: student id or 0.
+	// A student reads a module linked to one of their groups, or one holding
+	// a subject linked to one of their groups (§0.6).
+	const sql = `
+SELECT m.id, m.title, m.course, m.description, m.created_at
+FROM modules m
+WHERE ($1 OR m.id = ANY($2))
+  AND ($3 = 0
+       OR EXISTS (SELECT 1 FROM user_group ug JOIN module_group mg ON mg.group_id = ug.group_id
+                  WHERE ug.user_id = $3 AND mg.module_id = m.id)
+       OR EXISTS (SELECT 1 FROM user_group ug JOIN subject_group sg ON sg.group_id = ug.group_id
+                  JOIN subjects s ON s.id = sg.subject_id
+                  WHERE ug.user_id = $3 AND s.module_id = m.id))
+ORDER BY m.id`
+	ids := f.ModuleIDs
+	if ids == nil {
+		ids = []int32{}
+	}
+	rows, err := q.Query(ctx, sql, f.ModuleIDs == nil, ids, f.studentID())
+	if err != nil {
+		return nil, fmt.Errorf("catalog: modules: %w", err)
+	}
+	briefs, err := pgx.CollectRows(rows, pgx.RowToStructByName[ModuleBrief])
+	if err != nil {
+		return nil, fmt.Errorf("catalog: modules: %w", err)
+	}
+	out := make([]Module, len(briefs))
+	moduleIDs := make([]int32, len(briefs))
+	for i, b := range briefs {
+		out[i] = Module{ModuleBrief: b, Subjects: []Subject{}}
+		moduleIDs[i] = b.ID
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	subjects, err := subjectsOfModules(ctx, q, moduleIDs, f.studentID())
+	if err != nil {
+		return nil, err
+	}
+	if err := fillLessons(ctx, q, subjects, f.ResultsFor); err != nil {
+		return nil, err
+	}
+	at := make(map[int32]int, len(out))
+	for i, m := range out {
+		at[m.ID] = i
+	}
+	for _, s := range subjects {
+		i := at[s.ModuleID]
+		out[i].Subjects = append(out[i].Subjects, s)
+	}
+	return out, nil
+}
+
+// ModuleByID loads one ModuleResponse tree (as Modules with that id);
+// ErrNotFound when the module does not exist or, for a student Viewer, is
+// not readable by them.
+func ModuleByID(ctx context.Context, q db.DBTX, id int32, f Filter) (Module, error) {
+	f.ModuleIDs = []int32{id}
+	ms, err := Modules(ctx, q, f)
+	if err != nil {
+		return Module{}, err
+	}
+	if len(ms) == 0 {
+		return Module{}, ErrNotFound
+	}
+	return ms[0], nil
+}
+
+// subjectsOfModules loads the subjects of the modules ordered by id; with a
+// student id, only the subjects that student may read (§0.6).
+func subjectsOfModules(ctx context.Context, q db.DBTX, moduleIDs []int32, studentID int32) ([]Subject, error) {
+	const sql = `
+SELECT s.id, s.title, s.module_id, s.teacher_id
+FROM subjects s
+WHERE s.module_id = ANY($1)
+  AND ($2 = 0
+       OR EXISTS (SELECT 1 FROM user_group ug JOIN module_group mg ON mg.group_id = ug.group_id
+                  WHERE ug.user_id = $2 AND mg.module_id = s.module_id)
+       OR EXISTS (SELECT 1 FROM user_group ug JOIN subject_group sg ON sg.group_id = ug.group_id
+                  WHERE ug.user_id = $2 AND sg.subject_id = s.id))
+ORDER BY s.id`
+	return collectSubjects(ctx, q, sql, moduleIDs, studentID)
+}
+
+// SubjectFilter selects the subjects Subjects loads.
+type SubjectFilter struct {
+	IDs        []int32 // nil = every subject
+	TeacherID  int32   // non-zero → only the subjects this user teaches (subjects.teacher_id)
+	ResultsFor int32   // as Filter.ResultsFor
+}
+
+// Subjects loads SubjectResponse trees ordered by id (lessons by id) in at
+// most three queries: subjects, their lessons, and the results when asked.
+// It applies no read rule: callers check access (policy) first.
+func Subjects(ctx context.Context, q db.DBTX, f SubjectFilter) ([]Subject, error) {
+	// $1: every subject; $2: else these ids; $3: teacher id or 0.
+	const sql = `
+SELECT s.id, s.title, s.module_id, s.teacher_id
+FROM subjects s
+WHERE ($1 OR s.id = ANY($2))
+  AND ($3 = 0 OR s.teacher_id = $3)
+ORDER BY s.id`
+	ids := f.IDs
+	if ids == nil {
+		ids = []int32{}
+	}
+	subjects, err := collectSubjects(ctx, q, sql, f.IDs == nil, ids, f.TeacherID)
+	if err != nil {
+		return nil, err
+	}
+	if err := fillLessons(ctx, q, subjects, f.ResultsFor); err != nil {
+		return nil, err
+	}
+	return subjects, nil
+}
+
+// SubjectByID loads one SubjectResponse tree; ErrNotFound when it does not exist.
+func SubjectByID(ctx context.Context, q db.DBTX, id, resultsFor int32) (Subject, error) {
+	ss, err := Subjects(ctx, q, SubjectFilter{IDs: []int32{id}, ResultsFor: resultsFor})
+	if err != nil {
+		return Subject{}, err
+	}
+	if len(ss) == 0 {
+		return Subject{}, ErrNotFound
+	}
+	return ss[0], nil
+}
+
+func collectSubjects(ctx context.Context, q db.DBTX, sql string, args ...any) ([]Subject, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: subjects: %w", err)
+	}
+	subjects, err := pgx.CollectRows(rows, pgx.RowToStructByName[Subject])
+	if err != nil {
+		return nil, fmt.Errorf("catalog: subjects: %w", err)
+	}
+	return subjects, nil
+}
+
+// Lessons loads the lessons of one subject ordered by id (LessonResponse
+// shape; Result as Filter.ResultsFor) in at most two queries. An unknown
+// subject gives []; callers check the subject exists first.
+func Lessons(ctx context.Context, q db.DBTX, subjectID, resultsFor int32) ([]Lesson, error) {
+	return lessonsOf(ctx, q, []int32{subjectID}, resultsFor)
+}
+
+// LessonByID loads one lesson (LessonResponse shape) with resultsFor's latest
+// result when non-zero; ErrNotFound when it does not exist.
+func LessonByID(ctx context.Context, q db.DBTX, id, resultsFor int32) (Lesson, error) {
+	const sql = `
+SELECT id, title, description, type, content_url, subject_id, created_at
+FROM lessons
+WHERE id = $1`
+	rows, err := q.Query(ctx, sql, id)
+	if err != nil {
+		return Lesson{}, fmt.Errorf("catalog: lesson: %w", err)
+	}
+	l, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Lesson])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Lesson{}, ErrNotFound
+	}
+	if err != nil {
+		return Lesson{}, fmt.Errorf("catalog: lesson: %w", err)
+	}
+	ls := []Lesson{l}
+	if err := fillResults(ctx, q, ls, resultsFor); err != nil {
+		return Lesson{}, err
+	}
+	return ls[0], nil
+}
+
+// fillLessons sets every subject's lessons (never nil) with one query for
+// all of them, plus one for the results when resultsFor is non-zero.
+func fillLessons(ctx context.Context, q db.DBTX, subjects []Subject, resultsFor int32) error {
+	if len(subjects) == 0 {
+		return nil
+	}
+	ids := make([]int32, len(subjects))
+	for i := range subjects {
+		ids[i] = subjects[i].ID
+		subjects[i].Lessons = []Lesson{}
+	}
+	lessons, err := lessonsOf(ctx, q, ids, resultsFor)
+	if err != nil {
+		return err
+	}
+	at := make(map[int32]int, len(subjects))
+	for i, s := range subjects {
+		at[s.ID] = i
+	}
+	for _, l := range lessons {
+		i := at[l.SubjectID]
+		subjects[i].Lessons = append(subjects[i].Lessons, l)
+	}
+	return nil
+}
+
+// lessonsOf loads the lessons of the subjects ordered by id, with results.
+func lessonsOf(ctx context.Context, q db.DBTX, subjectIDs []int32, resultsFor int32) ([]Lesson, error) {
+	const sql = `
+SELECT id, title, description, type, content_url, subject_id, created_at
+FROM lessons
+WHERE subject_id = ANY($1)
+ORDER BY id`
+	rows, err := q.Query(ctx, sql, subjectIDs)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: lessons: %w", err)
+	}
+	lessons, err := pgx.CollectRows(rows, pgx.RowToStructByName[Lesson])
+	if err != nil {
+		return nil, fmt.Errorf("catalog: lessons: %w", err)
+	}
+	if err := fillResults(ctx, q, lessons, resultsFor); err != nil {
+		return nil, err
+	}
+	return lessons, nil
+}
+
+// fillResults sets each lesson's Result to userID's latest result for it
+// (one query for all lessons); nothing happens when userID is 0.
+func fillResults(ctx context.Context, q db.DBTX, lessons []Lesson, userID int32) error {
+	if userID == 0 || len(lessons) == 0 {
+		return nil
+	}
+	// "Latest" is by submitted_at, then id (API.md §7); a row without
+	// submitted_at has no time to be latest by, so it ranks last.
+	const sql = `
+SELECT DISTINCT ON (lesson_id) id, user_id, lesson_id, test_id, score, submitted_at
+FROM results
+WHERE user_id = $1 AND lesson_id = ANY($2)
+ORDER BY lesson_id, submitted_at DESC NULLS LAST, id DESC`
+	ids := make([]int32, len(lessons))
+	for i, l := range lessons {
+		ids[i] = l.ID
+	}
+	rows, err := q.Query(ctx, sql, userID, ids)
+	if err != nil {
+		return fmt.Errorf("catalog: results: %w", err)
+	}
+	results, err := pgx.CollectRows(rows, pgx.RowToStructByName[Result])
+	if err != nil {
+		return fmt.Errorf("catalog: results: %w", err)
+	}
+	byLesson := make(map[int32]*Result, len(results))
+	for i := range results {
+		byLesson[*results[i].LessonID] = &results[i]
+	}
+	for i := range lessons {
+		lessons[i].Result = byLesson[lessons[i].ID]
+	}
+	return nil
+}
