@@ -2,7 +2,10 @@ package apitest
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
+	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -40,4 +43,26 @@ func (c *CountingDB) Query(ctx context.Context, sql string, args ...any) (pgx.Ro
 func (c *CountingDB) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	c.n.Add(1)
 	return c.DBTX.QueryRow(ctx, sql, args...)
+}
+
+// CountGET sends GET path with the token to srv (a server whose handlers
+// use c) and returns the statements the request cost; the test fails
+// unless the answer is 200.
+func (c *CountingDB) CountGET(t testing.TB, srv *httptest.Server, path, token string) int64 {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	c.Reset()
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d", path, res.StatusCode)
+	}
+	return c.Count()
 }

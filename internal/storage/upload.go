@@ -1,12 +1,14 @@
 package storage
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"strings"
 
 	"platform/internal/apperr"
@@ -62,6 +64,17 @@ func (p Part) IsFile() bool {
 	return ok
 }
 
+// ClientName is the part's filename parameter exactly as the client sent it
+// ("" when absent). Extension rules (API.md §0.7) apply to this raw value;
+// multipart.Part.FileName would first reduce it with filepath.Base.
+func (p Part) ClientName() string {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return ""
+	}
+	return params["filename"]
+}
+
 // Next returns the next part, or io.EOF after the last.
 func (u *Upload) Next() (Part, error) {
 	if u.mr == nil {
@@ -88,9 +101,45 @@ func (u *Upload) Value(p Part) (string, error) {
 
 // Save streams a file part to rel in the store, at most limit bytes (413 beyond).
 func (u *Upload) Save(s *Store, p Part, rel string, limit int64) (int64, error) {
-	n, err := s.Save(rel, p, limit)
+	return u.SaveReader(s, p, rel, limit)
+}
+
+// Peek reads up to n leading bytes of a part, so its content can be checked
+// (e.g. sniffed) before anything is written, and returns them with a reader
+// that yields the whole content again, for SaveReader or CopyTo.
+func (u *Upload) Peek(p Part, n int) ([]byte, io.Reader, error) {
+	head := make([]byte, n)
+	got, err := io.ReadFull(p, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, nil, u.wrap(err)
+	}
+	head = head[:got]
+	return head, io.MultiReader(bytes.NewReader(head), p), nil
+}
+
+// SaveReader is Save for a part's content as returned by Peek.
+func (u *Upload) SaveReader(s *Store, src io.Reader, rel string, limit int64) (int64, error) {
+	n, err := s.Save(rel, src, limit)
 	if err != nil {
 		return n, u.wrap(err)
+	}
+	return n, nil
+}
+
+// CopyTo streams a part's content (or Peek's reader) to w, at most limit
+// bytes (413 with the upload's message beyond), mapping read failures as
+// Save does; for content that goes elsewhere than the static root, such as a
+// temporary file to parse.
+func (u *Upload) CopyTo(w io.Writer, src io.Reader, limit int64) (int64, error) {
+	in := &readErrs{r: io.LimitReader(src, limit+1)}
+	n, err := io.Copy(w, in)
+	switch {
+	case in.err != nil:
+		return n, u.wrap(in.err)
+	case err != nil:
+		return n, fmt.Errorf("storage: copy upload: %w", err)
+	case n > limit:
+		return n, apperr.TooLarge(u.tooLarge)
 	}
 	return n, nil
 }
@@ -114,7 +163,8 @@ func (u *Upload) wrap(err error) error {
 	if _, ok := apperr.As(err); ok {
 		return err
 	}
-	if strings.Contains(err.Error(), "multipart") || errors.Is(err, io.ErrUnexpectedEOF) {
+	var malformed textproto.ProtocolError // e.g. a control character in a part header
+	if strings.Contains(err.Error(), "multipart") || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &malformed) {
 		return &apperr.Error{Kind: apperr.KindBadRequest, Detail: "Некорректные данные формы", Err: err}
 	}
 	return fmt.Errorf("storage: read upload: %w", err)

@@ -1,0 +1,35 @@
+// Package grades serves the student's grade summary, GET
+// /lessons/student/grades (API.md §8): homework grades and test scores
+// of the caller in one list. It is mounted on the /lessons router next to
+// package lessons; chi prefers the static "student" segment to "{lesson_id}".
+package grades
+
+import (
+	"net/http"
+
+	"platform/internal/auth"
+	"platform/internal/db"
+	"platform/internal/web"
+)
+
+// Handler serves the grade summary.
+type Handler struct {
+	q db.DBTX
+}
+
+// NewHandler returns the grade summary handler.
+func NewHandler(pool *db.Pool) *Handler { return NewHandlerOn(pool) }
+
+// NewHandlerOn is NewHandler on any db.DBTX: tests pass a counting wrapper
+// to check the query count.
+func NewHandlerOn(q db.DBTX) *Handler { return &Handler{q: q} }
+
+// summary is GET /lessons/student/grades: the caller's own data, any role.
+func (h *Handler) summary(w http.ResponseWriter, r *http.Request) error {
+	u := auth.MustUser(r.Context())
+	gs, err := NewRepo(h.q).ForUser(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	return web.OK(w, gs)
+}

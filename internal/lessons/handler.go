@@ -1,0 +1,243 @@
+// Package lessons serves /lessons (API.md §8): lessons and their documents,
+// homework submissions and their grading, and the test results of a lesson.
+// The student's grade summary under the same prefix lives in package grades.
+package lessons
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"platform/internal/apperr"
+	"platform/internal/auth"
+	"platform/internal/catalog"
+	"platform/internal/db"
+	"platform/internal/policy"
+	"platform/internal/purge"
+	"platform/internal/storage"
+	"platform/internal/web"
+)
+
+// Handler serves /lessons.
+type Handler struct {
+	pool  *db.Pool // transactions
+	q     db.DBTX  // every statement outside a transaction
+	store *storage.Store
+}
+
+// NewHandler returns the /lessons handler.
+func NewHandler(pool *db.Pool, store *storage.Store) *Handler {
+	return NewHandlerOn(pool, pool, store)
+}
+
+// NewHandlerOn is NewHandler whose statements outside transactions go
+// through q: tests pass a counting wrapper to check the fixed query counts.
+func NewHandlerOn(pool *db.Pool, q db.DBTX, store *storage.Store) *Handler {
+	return &Handler{pool: pool, q: q, store: store}
+}
+
+// create is POST /lessons/add/subjects/{subject_id}.
+func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
+	ctx, u := r.Context(), auth.MustUser(r.Context())
+	subjectID, pathErr := web.PathID(r, "subject_id")
+	b, err := web.ReadJSON(r)
+	if err != nil {
+		return err
+	}
+	var in newLesson
+	o := b.Root().Object()
+	title, typ := o.Field("title"), o.Field("type")
+	if s, ok := title.Str(); ok && title.MaxLen(s, 100) {
+		in.Title = s
+	}
+	if s, ok := typ.Str(); ok && typ.MaxLen(s, 20) {
+		in.Type = s
+	}
+	in.ContentURL, _ = o.Field("content_url").Str()
+	in.Description, _ = o.Field("description").OptStr()
+	in.TestID, _ = o.Field("test_id").OptInt()
+	if err := invalid(pathErr, b.Err()); err != nil {
+		return err
+	}
+
+	subject, err := policy.LoadSubject(ctx, h.q, subjectID)
+	if errors.Is(err, policy.ErrNotFound) {
+		return apperr.NotFound("Предмет не найден")
+	}
+	if err != nil {
+		return err
+	}
+	if !policy.CanManage(u, subject) {
+		return apperr.Forbidden("Нет доступа к предмету")
+	}
+	// test_id counts only for test lessons (as the original); the test is
+	// checked and locked before the lesson exists, so a bad id leaves nothing behind.
+	attach := in.Type == testLessonType && in.TestID != nil
+	var lesson catalog.Lesson
+	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
+		repo := NewRepo(tx)
+		if attach {
+			testSubject, err := repo.LockTestSubject(ctx, *in.TestID)
+			if err != nil {
+				return err
+			}
+			if testSubject != subjectID {
+				return apperr.BadRequest("Тест относится к другому предмету")
+			}
+		}
+		if lesson, err = repo.InsertLesson(ctx, subjectID, in); err != nil {
+			return err
+		}
+		if attach {
+			return repo.AttachTest(ctx, *in.TestID, lesson.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return web.OK(w, lesson)
+}
+
+// get is GET /lessons/{lesson_id}.
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
+	ctx, u := r.Context(), auth.MustUser(r.Context())
+	id, err := web.PathID(r, "lesson_id")
+	if err != nil {
+		return err
+	}
+	lesson, err := NewRepo(h.q).Lesson(ctx, u.ID, id, u.Role == auth.Student)
+	if errors.Is(err, errNoLesson) {
+		return apperr.NotFound("Урок не найден или доступ запрещён")
+	}
+	if err != nil {
+		return err
+	}
+	return web.OK(w, lesson)
+}
+
+// delete is DELETE /lessons/{lesson_id}: the §0.8 lesson cascade in one
+// transaction, files removed only after the commit.
+func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
+	ctx, u := r.Context(), auth.MustUser(r.Context())
+	id, err := web.PathID(r, "lesson_id")
+	if err != nil {
+		return err
+	}
+	var files purge.Files
+	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
+		subject, err := policy.LessonSubject(ctx, tx, id)
+		if errors.Is(err, policy.ErrNotFound) {
+			return apperr.NotFound("Урок не найден")
+		}
+		if err != nil {
+			return err
+		}
+		if !policy.CanManage(u, subject) {
+			return apperr.Forbidden("Нет доступа к предмету")
+		}
+		files, err = purge.Lessons(ctx, tx, []int32{id})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	files.Remove(ctx, h.store)
+	return web.OK(w, web.Detail{Detail: "Урок успешно удалён"})
+}
+
+// The lesson document upload (API.md §0.7, §8).
+const (
+	lessonFileLimit   = 50 * storage.MiB
+	lessonFileTooBig  = "Файл слишком большой (до 50 МБ)"
+	lessonFileField   = "file"
+	expectedFileError = "Expected UploadFile, received: <class 'str'>"
+)
+
+// lessonFileTypes is the lesson document allowlist.
+var lessonFileTypes = []string{".pdf", ".doc", ".docx", ".ppt", ".pptx", ".xls", ".xlsx", ".csv", ".txt",
+	".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp4", ".webm", ".mov", ".mp3", ".zip"}
+
+// uploadFile is POST /lessons/upload/lesson-file. The file streams to disk
+// as it arrives; memory does not grow with its size.
+func (h *Handler) uploadFile(w http.ResponseWriter, r *http.Request) error {
+	up, err := storage.NewUpload(r, lessonFileLimit, lessonFileTooBig)
+	if err != nil {
+		return err
+	}
+	var saved, notFile string
+	for {
+		p, err := up.Next()
+		if err == io.EOF {
+			break
+		}
+		if err == nil {
+			switch {
+			case p.FormName() != lessonFileField || saved != "":
+				err = up.Drain(p)
+			case !p.IsFile():
+				notFile, err = up.Value(p)
+			default:
+				saved, err = h.saveLessonFile(up, p)
+			}
+		}
+		if err != nil {
+			h.store.Remove(detached(r), saved)
+			return err
+		}
+	}
+	if saved == "" {
+		loc := []any{"body", lessonFileField}
+		if notFile != "" {
+			return apperr.Invalid(apperr.ValueError(loc, notFile, expectedFileError))
+		}
+		return apperr.Invalid(apperr.Missing(loc, nil))
+	}
+	return web.OK(w, fileURL{URL: "/" + storage.Stored(saved)})
+}
+
+// saveLessonFile checks the part's extension and streams it to lesson_docs/.
+func (h *Handler) saveLessonFile(up *storage.Upload, p storage.Part) (string, error) {
+	ext, err := storage.Extension(p.ClientName())
+	if err != nil {
+		return "", err
+	}
+	if err := storage.CheckAllowed(ext, lessonFileTypes...); err != nil {
+		return "", err
+	}
+	rel := storage.LessonDocsDir + "/" + storage.NewName(ext)
+	if _, err := up.Save(h.store, p, rel, lessonFileLimit); err != nil {
+		return "", err
+	}
+	return rel, nil
+}
+
+// detached is the request's context for cleanup after a failure: removal
+// must run even when the client has gone (the store only logs with it).
+func detached(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
+
+// invalid joins the 422s of the path and the body into one response, as
+// FastAPI reports them together; any other error is returned as is.
+func invalid(errs ...error) error {
+	var issues []apperr.Issue
+	for _, err := range errs {
+		var v *apperr.ValidationError
+		switch {
+		case errors.As(err, &v):
+			issues = append(issues, v.Issues...)
+		case err != nil:
+			return err
+		}
+	}
+	if len(issues) == 0 {
+		return nil
+	}
+	return apperr.Invalid(issues...)
+}
+
+// notBlank reports whether a comment has something besides whitespace.
+func notBlank(s *string) bool { return s != nil && strings.TrimSpace(*s) != "" }

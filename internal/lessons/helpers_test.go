@@ -1,0 +1,201 @@
+package lessons_test
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"mime/multipart"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"platform/internal/apitest"
+	"platform/internal/auth"
+)
+
+// fixture is one module → subject (taught by teacher) → lesson, with a
+// student whose group is linked to the module, a student without access,
+// another teacher and an admin.
+type fixture struct {
+	env                      *apitest.Env
+	admin, teacher, other    apitest.User
+	student, outsider        apitest.User
+	moduleID, subjectID      int32
+	lessonID, otherSubjectID int32
+}
+
+func setup(t *testing.T) fixture {
+	t.Helper()
+	env := apitest.New(t)
+	f := fixture{env: env}
+	f.admin = env.User(t, auth.Admin)
+	f.teacher = env.User(t, auth.Teacher)
+	f.other = env.User(t, auth.Teacher)
+	f.student = env.User(t, auth.Student, apitest.WithName("Иванов Иван Иванович"))
+	f.outsider = env.User(t, auth.Student, apitest.WithName("Петров Пётр"))
+	f.moduleID = env.ID(t, `INSERT INTO modules (title, course, created_at) VALUES ('Модуль 1', '1', '2025-06-01 06:00:00') RETURNING id`)
+	f.subjectID = env.ID(t, `INSERT INTO subjects (module_id, teacher_id, title) VALUES ($1, $2, 'Математика') RETURNING id`, f.moduleID, f.teacher.ID)
+	f.otherSubjectID = env.ID(t, `INSERT INTO subjects (module_id, teacher_id, title) VALUES ($1, $2, 'Физика') RETURNING id`, f.moduleID, f.other.ID)
+	f.lessonID = f.lesson(t, f.subjectID, "https://video")
+	group := env.ID(t, `INSERT INTO groups (name) VALUES ('ИС-21') RETURNING id`)
+	env.Exec(t, `INSERT INTO user_group (user_id, group_id) VALUES ($1, $2)`, f.student.ID, group)
+	env.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, f.moduleID, group)
+	return f
+}
+
+// lesson inserts a lesson created at 2025-06-04 08:30 UTC.
+func (f fixture) lesson(t *testing.T, subjectID int32, contentURL string) int32 {
+	t.Helper()
+	return f.env.ID(t, `INSERT INTO lessons (subject_id, title, type, content_url, created_at)
+		VALUES ($1, 'Введение', 'video', $2, '2025-06-04 08:30:00') RETURNING id`, subjectID, contentURL)
+}
+
+// submission inserts a submission with files (stored strings) and writes
+// each file under the static root.
+func (f fixture) submission(t *testing.T, lessonID, userID int32, paths ...string) int32 {
+	t.Helper()
+	id := f.env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id, comment, submitted_at)
+		VALUES ($1, $2, 'Готово', '2025-06-05 10:00:00') RETURNING id`, lessonID, userID)
+	for _, p := range paths {
+		f.env.Exec(t, `INSERT INTO submission_files (submission_id, file_path) VALUES ($1, $2)`, id, p)
+		f.write(t, strings.TrimPrefix(p, "static/"), "homework")
+	}
+	return id
+}
+
+// test inserts a quiz of the subject, optionally linked to a lesson.
+func (f fixture) test(t *testing.T, subjectID int32, lessonID *int32) int32 {
+	t.Helper()
+	return f.env.ID(t, `INSERT INTO tests (title, subject_id, lesson_id) VALUES ('Итоговый тест', $1, $2) RETURNING id`, subjectID, lessonID)
+}
+
+// result inserts a test result.
+func (f fixture) result(t *testing.T, userID int32, lessonID, testID *int32, score float64) int32 {
+	t.Helper()
+	return f.env.ID(t, `INSERT INTO results (user_id, lesson_id, test_id, score, submitted_at)
+		VALUES ($1, $2, $3, $4, '2025-06-05 10:00:00+00') RETURNING id`, userID, lessonID, testID, score)
+}
+
+// write creates a file under the static root.
+func (f fixture) write(t *testing.T, rel, content string) {
+	t.Helper()
+	full := filepath.Join(f.env.StaticDir, rel)
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// exists reports whether a path under the static root exists.
+func (f fixture) exists(rel string) bool {
+	_, err := os.Stat(filepath.Join(f.env.StaticDir, rel))
+	return err == nil
+}
+
+// files lists the regular files under a directory of the static root.
+func (f fixture) files(t *testing.T, rel string) []string {
+	t.Helper()
+	var out []string
+	root := filepath.Join(f.env.StaticDir, rel)
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			r, _ := filepath.Rel(f.env.StaticDir, p)
+			out = append(out, filepath.ToSlash(r))
+		}
+		return nil
+	})
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// part is one multipart field; file parts carry a filename parameter.
+type part struct {
+	field    string
+	filename string
+	file     bool
+	body     io.Reader
+	header   string // a raw Content-Disposition, when set
+}
+
+func text(field, value string) part { return part{field: field, body: strings.NewReader(value)} }
+
+func file(field, name, content string) part {
+	return part{field: field, filename: name, file: true, body: strings.NewReader(content)}
+}
+
+// bigFile is a file part of n generated bytes, produced while it is sent.
+func bigFile(field, name string, n int64) part {
+	return part{field: field, filename: name, file: true, body: io.LimitReader(filler{}, n)}
+}
+
+type filler struct{}
+
+func (filler) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
+}
+
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+// form streams a multipart body (no Content-Length: the server sees it
+// arrive chunked, as a large upload would).
+func form(parts ...part) (io.Reader, string) {
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		for _, p := range parts {
+			h := textproto.MIMEHeader{}
+			cd := fmt.Sprintf(`form-data; name="%s"`, p.field)
+			if p.file {
+				cd += fmt.Sprintf(`; filename="%s"`, quoteEscaper.Replace(p.filename))
+				h.Set("Content-Type", "application/octet-stream")
+			}
+			if p.header != "" {
+				cd = p.header
+			}
+			h.Set("Content-Disposition", cd)
+			w, err := mw.CreatePart(h)
+			if err == nil {
+				_, err = io.Copy(w, p.body)
+			}
+			if err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+		pw.CloseWithError(mw.Close())
+	}()
+	return pr, mw.FormDataContentType()
+}
+
+// upload sends a multipart request.
+func upload(t *testing.T, env *apitest.Env, path string, as apitest.User, parts ...part) *apitest.Response {
+	t.Helper()
+	return multipartBody(func() []part { return parts })(t, env, "POST", path, as)
+}
+
+// wantKeys fails unless m has exactly the keys.
+func wantKeys(t *testing.T, m map[string]any, keys ...string) {
+	t.Helper()
+	if len(m) != len(keys) {
+		t.Fatalf("keys of %v: got %d, want %v", m, len(m), keys)
+	}
+	for _, k := range keys {
+		if _, ok := m[k]; !ok {
+			t.Fatalf("key %q missing in %v", k, m)
+		}
+	}
+}

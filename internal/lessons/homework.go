@@ -1,0 +1,271 @@
+package lessons
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/jackc/pgx/v5"
+
+	"platform/internal/apperr"
+	"platform/internal/auth"
+	"platform/internal/policy"
+	"platform/internal/purge"
+	"platform/internal/storage"
+	"platform/internal/web"
+)
+
+// The homework upload (API.md §0.7, §8).
+const (
+	homeworkLimit    = 20 * storage.MiB // all files together
+	homeworkMaxFiles = 5
+	homeworkTooBig   = "Суммарный размер файлов превышает 20 МБ"
+)
+
+// homework is what a submit-homework body carried: the files written (paths
+// under the static root, in upload order) and the comment.
+type homework struct {
+	files   []string
+	comment *string
+}
+
+// submitHomework is POST /lessons/{lesson_id}/submit-homework. The lesson
+// and the caller's access are checked before the body is read; files stream
+// to disk within the 20 MiB budget; the rows are committed once every file
+// is in place, and every file written is removed if anything fails.
+func (h *Handler) submitHomework(w http.ResponseWriter, r *http.Request) error {
+	ctx, u := r.Context(), auth.MustUser(r.Context())
+	lessonID, err := web.PathID(r, "lesson_id")
+	if err != nil {
+		return err
+	}
+	if err := h.requireRead(ctx, u, lessonID); err != nil {
+		return err
+	}
+	hw, err := h.receiveHomework(r, lessonID, u.ID)
+	if apperr.Is(err, apperr.KindInternal) && h.lessonGone(ctx, lessonID) {
+		// Deleting the lesson meanwhile removed its homework folder under the
+		// files being written: that is the lesson's 404, not a disk failure.
+		err = apperr.NotFound("Урок не найден")
+	}
+	if err == nil && len(hw.files) == 0 && !notBlank(hw.comment) {
+		err = apperr.BadRequest("Добавьте файл или комментарий")
+	}
+	if err == nil {
+		stored := make([]string, len(hw.files))
+		for i, rel := range hw.files {
+			stored[i] = storage.Stored(rel)
+		}
+		err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
+			_, err := NewRepo(tx).InsertSubmission(ctx, lessonID, u.ID, hw.comment, stored)
+			return err
+		})
+	}
+	if err != nil {
+		h.store.Remove(detached(r), hw.files...)
+		return err
+	}
+	return web.OK(w, uploaded{Detail: "Файлы успешно загружены", Count: len(hw.files)})
+}
+
+// requireRead checks §0.6 "read lesson" for the homework upload.
+func (h *Handler) requireRead(ctx context.Context, u auth.User, lessonID int32) error {
+	subject, err := policy.LessonSubject(ctx, h.q, lessonID)
+	if errors.Is(err, policy.ErrNotFound) {
+		return apperr.NotFound("Урок не найден")
+	}
+	if err != nil {
+		return err
+	}
+	ok, err := policy.CanReadSubject(ctx, h.q, u, subject)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.Forbidden("Нет доступа к уроку")
+	}
+	return nil
+}
+
+// lessonGone reports whether the lesson no longer exists (false when that
+// cannot be told: the original error then stands).
+func (h *Handler) lessonGone(ctx context.Context, lessonID int32) bool {
+	_, err := policy.LessonSubject(ctx, h.q, lessonID)
+	return errors.Is(err, policy.ErrNotFound)
+}
+
+// receiveHomework streams the multipart body, checking in stream order: the
+// file name, the file count, the total size. It returns the files written
+// so far even when it fails, for the caller to remove.
+func (h *Handler) receiveHomework(r *http.Request, lessonID, userID int32) (homework, error) {
+	var hw homework
+	up, err := storage.NewUpload(r, homeworkLimit, homeworkTooBig)
+	if err != nil {
+		return hw, err
+	}
+	budget := int64(homeworkLimit)
+	for {
+		p, err := up.Next()
+		if err == io.EOF {
+			return hw, nil
+		}
+		if err != nil {
+			return hw, err
+		}
+		switch {
+		case p.FormName() == "files" && p.IsFile():
+			var rel string
+			var n int64
+			rel, n, err = h.saveHomeworkFile(up, p, len(hw.files), budget, lessonID, userID)
+			if rel != "" {
+				hw.files = append(hw.files, rel)
+				budget -= n
+			}
+		case p.FormName() == "comment" && !p.IsFile():
+			var c string
+			c, err = up.Value(p)
+			hw.comment = &c
+		default:
+			err = up.Drain(p)
+		}
+		if err != nil {
+			return hw, err
+		}
+	}
+}
+
+// saveHomeworkFile stores one file part; rel is "" when the part is an
+// untouched file input (no name, no content), which is ignored.
+func (h *Handler) saveHomeworkFile(up *storage.Upload, p storage.Part, count int, budget int64, lessonID, userID int32) (rel string, n int64, err error) {
+	name := p.ClientName()
+	ext, err := storage.Extension(name)
+	if err != nil {
+		return "", 0, err
+	}
+	// Look at one byte to tell an untouched file input (no name, no content) from a file.
+	head, src, err := up.Peek(p, 1)
+	if err != nil {
+		return "", 0, err
+	}
+	if name == "" && len(head) == 0 {
+		return "", 0, nil
+	}
+	if count == homeworkMaxFiles {
+		return "", 0, apperr.BadRequest("Можно приложить не более 5 файлов")
+	}
+	rel = fmt.Sprintf("%s/lesson_%d/%d_%s", storage.HomeworkDir, lessonID, userID, storage.NewName(ext))
+	n, err = up.SaveReader(h.store, src, rel, budget)
+	if err != nil {
+		return "", n, err
+	}
+	return rel, n, nil
+}
+
+// mySubmissions is GET /lessons/{lesson_id}/my-submissions: the caller's
+// own rows only, so no lesson check (an unknown lesson gives []).
+func (h *Handler) mySubmissions(w http.ResponseWriter, r *http.Request) error {
+	ctx, u := r.Context(), auth.MustUser(r.Context())
+	lessonID, err := web.PathID(r, "lesson_id")
+	if err != nil {
+		return err
+	}
+	subs, err := NewRepo(h.q).MySubmissions(ctx, lessonID, u.ID)
+	if err != nil {
+		return err
+	}
+	return web.OK(w, subs)
+}
+
+// lessonSubmissions is GET /lessons/{lesson_id}/submissions/files.
+func (h *Handler) lessonSubmissions(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	lessonID, err := h.requireReview(r)
+	if err != nil {
+		return err
+	}
+	subs, err := NewRepo(h.q).LessonSubmissions(ctx, lessonID, r.URL.Query().Get("search"))
+	if err != nil {
+		return err
+	}
+	return web.OK(w, subs)
+}
+
+// requireReview reads the lesson id and applies the checks of the teacher's
+// lists in the original's order (API.md §8): lesson exists, then a student
+// is refused, then a teacher must teach the subject. Net effect: manage subject.
+func (h *Handler) requireReview(r *http.Request) (int32, error) {
+	ctx, u := r.Context(), auth.MustUser(r.Context())
+	lessonID, err := web.PathID(r, "lesson_id")
+	if err != nil {
+		return 0, err
+	}
+	subject, err := policy.LessonSubject(ctx, h.q, lessonID)
+	if errors.Is(err, policy.ErrNotFound) {
+		return 0, apperr.NotFound("Урок не найден")
+	}
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case u.Role == auth.Student:
+		return 0, apperr.Forbidden("Недостаточно прав")
+	case !policy.CanManage(u, subject):
+		return 0, apperr.Forbidden("Нет доступа к уроку")
+	}
+	return lessonID, nil
+}
+
+// deleteSubmission is DELETE /lessons/submission/{submission_id}: the owner
+// or an admin; the files go after the commit.
+func (h *Handler) deleteSubmission(w http.ResponseWriter, r *http.Request) error {
+	ctx, u := r.Context(), auth.MustUser(r.Context())
+	id, err := web.PathID(r, "submission_id")
+	if err != nil {
+		return err
+	}
+	var files purge.Files
+	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
+		owner, err := NewRepo(tx).LockSubmissionOwner(ctx, id)
+		if err != nil {
+			return err
+		}
+		if u.Role != auth.Admin && (owner == nil || *owner != u.ID) {
+			return apperr.Forbidden("Недостаточно прав")
+		}
+		files, err = purge.Submissions(ctx, tx, []int32{id})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	files.Remove(ctx, h.store)
+	return web.OK(w, web.Detail{Detail: "Работа удалена"})
+}
+
+// grade is PATCH /lessons/submission/{submission_id}/grade.
+func (h *Handler) grade(w http.ResponseWriter, r *http.Request) error {
+	ctx, u := r.Context(), auth.MustUser(r.Context())
+	id, pathErr := web.PathID(r, "submission_id")
+	b, err := web.ReadJSON(r)
+	if err != nil {
+		return err
+	}
+	grade, _ := b.Root().Object().Field("grade").Int()
+	if err := invalid(pathErr, b.Err()); err != nil {
+		return err
+	}
+	repo := NewRepo(h.q)
+	subject, err := repo.SubmissionSubject(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !policy.CanManage(u, subject) {
+		return apperr.Forbidden("Нет доступа к оценке")
+	}
+	if err := repo.SetGrade(ctx, id, grade); err != nil {
+		return err
+	}
+	return web.OK(w, web.Detail{Detail: "Оценка сохранена"})
+}

@@ -1,0 +1,325 @@
+package lessons
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"platform/internal/apperr"
+	"platform/internal/catalog"
+	"platform/internal/db"
+	"platform/internal/policy"
+	"platform/internal/timefmt"
+)
+
+// Repo is the SQL of the /lessons domain.
+type Repo struct {
+	q db.DBTX
+}
+
+// NewRepo returns a Repo on a pool or a transaction.
+func NewRepo(q db.DBTX) *Repo { return &Repo{q: q} }
+
+// errNoLesson is a missing (or, for students, unreadable) lesson; each
+// endpoint answers it with its own text.
+var errNoLesson = errors.New("lessons: no such lesson")
+
+// Lesson reads lesson id with the caller's latest result for it, in one
+// query. For a student (§0.6 "read lesson") the row is only found when one
+// of their groups reaches the lesson's subject, so a hidden lesson looks missing.
+func (repo *Repo) Lesson(ctx context.Context, userID, id int32, student bool) (catalog.Lesson, error) {
+	const q = `
+SELECT l.id, l.title, l.description, l.type, l.content_url, l.subject_id, l.created_at,
+       r.id, r.user_id, r.lesson_id, r.test_id, r.score, r.submitted_at
+FROM lessons l
+LEFT JOIN LATERAL (
+    SELECT id, user_id, lesson_id, test_id, score, submitted_at
+    FROM results
+    WHERE lesson_id = l.id AND user_id = $1
+    ORDER BY submitted_at DESC, id DESC
+    LIMIT 1) r ON true
+WHERE l.id = $2
+  AND (NOT $3::boolean OR l.subject_id IN (` + policy.StudentSubjectsSQL + `))`
+	var (
+		l   catalog.Lesson
+		res struct {
+			ID, UserID       *int32
+			LessonID, TestID *int32
+			Score            *float64
+			SubmittedAt      *timefmt.Time
+		}
+	)
+	err := repo.q.QueryRow(ctx, q, userID, id, student).Scan(
+		&l.ID, &l.Title, &l.Description, &l.Type, &l.ContentURL, &l.SubjectID, &l.CreatedAt,
+		&res.ID, &res.UserID, &res.LessonID, &res.TestID, &res.Score, &res.SubmittedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return catalog.Lesson{}, errNoLesson
+	}
+	if err != nil {
+		return catalog.Lesson{}, fmt.Errorf("lessons: read lesson: %w", err)
+	}
+	if res.ID != nil {
+		l.Result = &catalog.Result{ID: *res.ID, UserID: *res.UserID, LessonID: res.LessonID,
+			TestID: res.TestID, Score: *res.Score, SubmittedAt: res.SubmittedAt}
+	}
+	return l, nil
+}
+
+// LockTestSubject reads the subject of test id and locks the test row until
+// the transaction ends, so it cannot vanish before it is attached.
+func (repo *Repo) LockTestSubject(ctx context.Context, testID int32) (int32, error) {
+	const q = `SELECT subject_id FROM tests WHERE id = $1 FOR UPDATE`
+	var subjectID int32
+	err := repo.q.QueryRow(ctx, q, testID).Scan(&subjectID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, apperr.NotFound("Тест не найден")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("lessons: read test: %w", err)
+	}
+	return subjectID, nil
+}
+
+// InsertLesson creates a lesson in the subject.
+func (repo *Repo) InsertLesson(ctx context.Context, subjectID int32, in newLesson) (catalog.Lesson, error) {
+	const q = `
+INSERT INTO lessons (subject_id, title, type, description, content_url, created_at)
+VALUES ($1, $2, $3, $4, $5, now() AT TIME ZONE 'UTC')
+RETURNING id, title, description, type, content_url, subject_id, created_at`
+	rows, err := repo.q.Query(ctx, q, subjectID, in.Title, in.Type, in.Description, in.ContentURL)
+	if err != nil {
+		return catalog.Lesson{}, fmt.Errorf("lessons: insert lesson: %w", err)
+	}
+	l, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[catalog.Lesson])
+	if db.IsForeignKeyViolation(err, "lessons_subject_id_fkey") {
+		// The subject was deleted after it was checked.
+		return catalog.Lesson{}, apperr.NotFound("Предмет не найден")
+	}
+	if err != nil {
+		return catalog.Lesson{}, fmt.Errorf("lessons: insert lesson: %w", err)
+	}
+	return l, nil
+}
+
+// AttachTest points the test at the lesson, moving it from any previous one.
+func (repo *Repo) AttachTest(ctx context.Context, testID, lessonID int32) error {
+	const q = `UPDATE tests SET lesson_id = $2 WHERE id = $1`
+	if _, err := repo.q.Exec(ctx, q, testID, lessonID); err != nil {
+		return fmt.Errorf("lessons: attach test: %w", err)
+	}
+	return nil
+}
+
+// InsertSubmission records a homework submission and its files (stored
+// strings, in upload order) and returns its id. It takes two statements:
+// run it in a transaction.
+func (repo *Repo) InsertSubmission(ctx context.Context, lessonID, userID int32, comment *string, paths []string) (int32, error) {
+	const insertSubmission = `
+INSERT INTO lesson_submissions (lesson_id, user_id, comment, submitted_at)
+VALUES ($1, $2, $3, now() AT TIME ZONE 'UTC')
+RETURNING id`
+	const insertFiles = `
+INSERT INTO submission_files (submission_id, file_path)
+SELECT $1, p FROM unnest($2::text[]) WITH ORDINALITY AS f(p, n) ORDER BY n`
+	var id int32
+	err := repo.q.QueryRow(ctx, insertSubmission, lessonID, userID, comment).Scan(&id)
+	switch {
+	case db.IsForeignKeyViolation(err, "lesson_submissions_lesson_id_fkey"):
+		return 0, apperr.NotFound("Урок не найден") // deleted while the files streamed in
+	case db.IsForeignKeyViolation(err, "lesson_submissions_user_id_fkey"):
+		return 0, apperr.Unauthenticated("Пользователь не найден")
+	case err != nil:
+		return 0, fmt.Errorf("lessons: insert submission: %w", err)
+	}
+	if len(paths) > 0 {
+		if _, err := repo.q.Exec(ctx, insertFiles, id, paths); err != nil {
+			return 0, fmt.Errorf("lessons: insert submission files: %w", err)
+		}
+	}
+	return id, nil
+}
+
+// MySubmissions lists the user's submissions to the lesson, newest first
+// (API.md §8), without their files.
+func (repo *Repo) MySubmissions(ctx context.Context, lessonID, userID int32) ([]Submission, error) {
+	const q = `
+SELECT id, lesson_id, user_id, comment, grade, NULL::text AS student_name, submitted_at
+FROM lesson_submissions
+WHERE lesson_id = $1 AND user_id = $2
+ORDER BY submitted_at DESC, id DESC`
+	return repo.submissions(ctx, q, lessonID, userID)
+}
+
+// LessonSubmissions lists every submission to the lesson with the student's
+// name, by id, keeping only names containing search (case-insensitive,
+// literal: strpos has no wildcards) when search is not empty.
+func (repo *Repo) LessonSubmissions(ctx context.Context, lessonID int32, search string) ([]Submission, error) {
+	const q = `
+SELECT ls.id, ls.lesson_id, ls.user_id, ls.comment, ls.grade, u.full_name AS student_name, ls.submitted_at
+FROM lesson_submissions ls
+LEFT JOIN users u ON u.id = ls.user_id
+WHERE ls.lesson_id = $1
+  AND ($2::text = '' OR strpos(lower(u.full_name), lower($2::text)) > 0)
+ORDER BY ls.id`
+	return repo.submissions(ctx, q, lessonID, search)
+}
+
+// submissions runs a submission query and fills in the files of every row
+// with one more query.
+func (repo *Repo) submissions(ctx context.Context, q string, args ...any) ([]Submission, error) {
+	rows, err := repo.q.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("lessons: list submissions: %w", err)
+	}
+	subs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Submission])
+	if err != nil {
+		return nil, fmt.Errorf("lessons: list submissions: %w", err)
+	}
+	if len(subs) == 0 {
+		return subs, nil
+	}
+	const filesQ = `
+SELECT id, submission_id, file_path
+FROM submission_files
+WHERE submission_id = ANY($1)
+ORDER BY id`
+	ids := make([]int32, len(subs))
+	at := make(map[int32]int, len(subs))
+	for i := range subs {
+		ids[i] = subs[i].ID
+		at[subs[i].ID] = i
+		subs[i].Files = []SubmissionFile{}
+	}
+	rows, err = repo.q.Query(ctx, filesQ, ids)
+	if err != nil {
+		return nil, fmt.Errorf("lessons: list submission files: %w", err)
+	}
+	files, err := pgx.CollectRows(rows, pgx.RowToStructByName[SubmissionFile])
+	if err != nil {
+		return nil, fmt.Errorf("lessons: list submission files: %w", err)
+	}
+	for _, f := range files {
+		s := &subs[at[f.SubmissionID]]
+		s.Files = append(s.Files, f)
+	}
+	return subs, nil
+}
+
+// LessonResults lists the test results recorded for the lesson, by id.
+func (repo *Repo) LessonResults(ctx context.Context, lessonID int32) ([]TestResult, error) {
+	const q = `
+SELECT r.id, r.score, r.submitted_at, u.full_name AS student_name, r.user_id, r.test_id, r.lesson_id
+FROM results r
+JOIN users u ON u.id = r.user_id
+WHERE r.lesson_id = $1
+ORDER BY r.id`
+	rows, err := repo.q.Query(ctx, q, lessonID)
+	if err != nil {
+		return nil, fmt.Errorf("lessons: list results: %w", err)
+	}
+	res, err := pgx.CollectRows(rows, pgx.RowToStructByName[TestResult])
+	if err != nil {
+		return nil, fmt.Errorf("lessons: list results: %w", err)
+	}
+	return res, nil
+}
+
+// LockSubmissionOwner reads the owner of submission id and locks the row
+// until the transaction ends.
+func (repo *Repo) LockSubmissionOwner(ctx context.Context, id int32) (*int32, error) {
+	const q = `SELECT user_id FROM lesson_submissions WHERE id = $1 FOR UPDATE`
+	var owner *int32
+	err := repo.q.QueryRow(ctx, q, id).Scan(&owner)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errNoSubmission()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lessons: read submission: %w", err)
+	}
+	return owner, nil
+}
+
+// errNoSubmission is the 404 of every endpoint addressing a submission.
+func errNoSubmission() error { return apperr.NotFound("Работа не найдена") }
+
+// SubmissionSubject reads the subject of the submission's lesson; a
+// submission without a lesson yields a zero Subject, which only an admin manages.
+func (repo *Repo) SubmissionSubject(ctx context.Context, id int32) (policy.Subject, error) {
+	const q = `
+SELECT s.id, s.module_id, s.teacher_id
+FROM lesson_submissions ls
+LEFT JOIN lessons l ON l.id = ls.lesson_id
+LEFT JOIN subjects s ON s.id = l.subject_id
+WHERE ls.id = $1`
+	s, found, err := repo.optionalSubject(ctx, q, id)
+	if err == nil && !found {
+		err = errNoSubmission()
+	}
+	return s, err
+}
+
+// SetGrade grades submission id.
+func (repo *Repo) SetGrade(ctx context.Context, id, grade int32) error {
+	const q = `UPDATE lesson_submissions SET grade = $2 WHERE id = $1`
+	tag, err := repo.q.Exec(ctx, q, id, grade)
+	if err != nil {
+		return fmt.Errorf("lessons: set grade: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errNoSubmission()
+	}
+	return nil
+}
+
+// errNoResult is the 404 of DELETE /lessons/result/{id}.
+func errNoResult() error { return apperr.NotFound("Результат не найден") }
+
+// ResultSubject reads the subject that decides over result id: its
+// lesson's, or its test's when it has no lesson. ok is false when the
+// result has neither.
+func (repo *Repo) ResultSubject(ctx context.Context, id int32) (s policy.Subject, ok bool, err error) {
+	const q = `
+SELECT s.id, s.module_id, s.teacher_id
+FROM results r
+LEFT JOIN lessons l ON l.id = r.lesson_id
+LEFT JOIN tests t ON t.id = r.test_id
+LEFT JOIN subjects s ON s.id = coalesce(l.subject_id, t.subject_id)
+WHERE r.id = $1`
+	s, found, err := repo.optionalSubject(ctx, q, id)
+	if err == nil && !found {
+		err = errNoResult()
+	}
+	return s, s.ID != 0, err
+}
+
+// optionalSubject runs a query returning one row of a LEFT-JOINed subject:
+// found is false when there is no row; a NULL subject gives a zero Subject.
+func (repo *Repo) optionalSubject(ctx context.Context, q string, id int32) (s policy.Subject, found bool, err error) {
+	var sid, mid *int32
+	err = repo.q.QueryRow(ctx, q, id).Scan(&sid, &mid, &s.TeacherID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return policy.Subject{}, false, nil
+	}
+	if err != nil {
+		return policy.Subject{}, false, fmt.Errorf("lessons: read subject: %w", err)
+	}
+	if sid != nil {
+		s.ID, s.ModuleID = *sid, *mid
+	}
+	return s, true, nil
+}
+
+// DeleteResult deletes result id.
+func (repo *Repo) DeleteResult(ctx context.Context, id int32) error {
+	const q = `DELETE FROM results WHERE id = $1`
+	tag, err := repo.q.Exec(ctx, q, id)
+	if err != nil {
+		return fmt.Errorf("lessons: delete result: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errNoResult()
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package lessons
+
+import (
+	"net/http"
+
+	"platform/internal/apperr"
+	"platform/internal/auth"
+	"platform/internal/policy"
+	"platform/internal/web"
+)
+
+// lessonResults is GET /lessons/{lesson_id}/submissions/tests.
+func (h *Handler) lessonResults(w http.ResponseWriter, r *http.Request) error {
+	lessonID, err := h.requireReview(r)
+	if err != nil {
+		return err
+	}
+	res, err := NewRepo(h.q).LessonResults(r.Context(), lessonID)
+	if err != nil {
+		return err
+	}
+	return web.OK(w, res)
+}
+
+// deleteResult is DELETE /lessons/result/{result_id}: whoever manages the
+// subject of the result's lesson (or of its test when it has no lesson)
+// may delete it, so the student can take the test again.
+func (h *Handler) deleteResult(w http.ResponseWriter, r *http.Request) error {
+	ctx, u := r.Context(), auth.MustUser(r.Context())
+	id, err := web.PathID(r, "result_id")
+	if err != nil {
+		return err
+	}
+	repo := NewRepo(h.q)
+	subject, ok, err := repo.ResultSubject(ctx, id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case u.Role == auth.Admin:
+	case !ok:
+		return apperr.Forbidden("Нет доступа")
+	case !policy.CanManage(u, subject):
+		return apperr.Forbidden("Нет доступа к удалению")
+	}
+	if err := repo.DeleteResult(ctx, id); err != nil {
+		return err
+	}
+	return web.OK(w, web.Detail{Detail: "Результат удалён"})
+}
