@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -149,26 +151,34 @@ SELECT id, lesson_id, user_id, comment, grade, NULL::text AS student_name, submi
 FROM lesson_submissions
 WHERE lesson_id = $1 AND user_id = $2
 ORDER BY submitted_at DESC, id DESC`
-	return repo.submissions(ctx, q, lessonID, userID)
+	return repo.submissions(ctx, q, nil, lessonID, userID)
 }
 
 // LessonSubmissions lists every submission to the lesson with the student's
 // name, by id, keeping only names containing search (case-insensitive,
-// literal: strpos has no wildcards) when search is not empty.
+// literal) when search is not empty. The filter runs here rather than in SQL:
+// PostgreSQL's lower() folds Cyrillic only in a database whose LC_CTYPE is
+// UTF-8-aware, and an adopted database may have been created with "C".
 func (repo *Repo) LessonSubmissions(ctx context.Context, lessonID int32, search string) ([]Submission, error) {
 	const q = `
 SELECT ls.id, ls.lesson_id, ls.user_id, ls.comment, ls.grade, u.full_name AS student_name, ls.submitted_at
 FROM lesson_submissions ls
 LEFT JOIN users u ON u.id = ls.user_id
 WHERE ls.lesson_id = $1
-  AND ($2::text = '' OR strpos(lower(u.full_name), lower($2::text)) > 0)
 ORDER BY ls.id`
-	return repo.submissions(ctx, q, lessonID, search)
+	var keep func(Submission) bool
+	if search != "" {
+		needle := strings.ToLower(search)
+		keep = func(s Submission) bool {
+			return s.StudentName != nil && strings.Contains(strings.ToLower(*s.StudentName), needle)
+		}
+	}
+	return repo.submissions(ctx, q, keep, lessonID)
 }
 
-// submissions runs a submission query and fills in the files of every row
-// with one more query.
-func (repo *Repo) submissions(ctx context.Context, q string, args ...any) ([]Submission, error) {
+// submissions runs a submission query, keeps the rows keep admits (all when
+// nil) and fills in the files of every kept row with one more query.
+func (repo *Repo) submissions(ctx context.Context, q string, keep func(Submission) bool, args ...any) ([]Submission, error) {
 	rows, err := repo.q.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("lessons: list submissions: %w", err)
@@ -176,6 +186,9 @@ func (repo *Repo) submissions(ctx context.Context, q string, args ...any) ([]Sub
 	subs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Submission])
 	if err != nil {
 		return nil, fmt.Errorf("lessons: list submissions: %w", err)
+	}
+	if keep != nil {
+		subs = slices.DeleteFunc(subs, func(s Submission) bool { return !keep(s) })
 	}
 	if len(subs) == 0 {
 		return subs, nil
