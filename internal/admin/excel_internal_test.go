@@ -1,0 +1,94 @@
+package admin
+
+import (
+	"archive/zip"
+	"bytes"
+	"testing"
+)
+
+func TestCellIIN(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		cell xcell
+		iin  string
+		ok   bool
+	}{
+		{"number", xcell{text: "123456789012", number: true}, "123456789012", true},
+		{"number lost leading zero", xcell{text: "12345678901", number: true}, "012345678901", true},
+		{"number lost two zeros", xcell{text: "1234567890", number: true}, "001234567890", true},
+		{"exponent", xcell{text: "1.2345678901E+11", number: true}, "123456789010", true},
+		{"exponent lower case", xcell{text: "1.23456789012e11", number: true}, "123456789012", true},
+		{"zero fraction", xcell{text: "123456789012.0", number: true}, "123456789012", true},
+		{"fraction", xcell{text: "12345678901.5", number: true}, "12345678901.5", false},
+		{"13 digits", xcell{text: "1234567890123", number: true}, "1234567890123", false},
+		{"huge exponent", xcell{text: "1E+999999", number: true}, "1E+999999", false},
+		{"negative", xcell{text: "-12345678901", number: true}, "-12345678901", false},
+		{"text", xcell{text: " 012345678901 "}, "012345678901", true},
+		{"text never padded", xcell{text: "12345678901"}, "12345678901", false},
+		{"text exponent", xcell{text: "1.2345678901E+11"}, "1.2345678901E+11", false},
+		{"text non-ascii digits", xcell{text: "١٢٣٤٥٦٧٨٩٠١٢"}, "١٢٣٤٥٦٧٨٩٠١٢", false},
+		{"empty", xcell{}, "", false},
+	}
+	for _, c := range cases {
+		iin, ok := cellIIN(c.cell)
+		if iin != c.iin || ok != c.ok {
+			t.Errorf("%s: got (%q, %v), want (%q, %v)", c.name, iin, ok, c.iin, c.ok)
+		}
+	}
+}
+
+func TestColumnIndex(t *testing.T) {
+	t.Parallel()
+	for ref, want := range map[string]int{"A1": 0, "B7": 1, "Z3": 25, "AA10": 26, "XFD1": 16383} {
+		if got, ok := columnIndex(ref); !ok || got != want {
+			t.Errorf("%s: %d %v", ref, got, ok)
+		}
+	}
+	if _, ok := columnIndex("12"); ok {
+		t.Error("digits accepted")
+	}
+}
+
+// TestParseRosterRawSheet reads a hand-written sheet with inline strings,
+// rich-text shared strings, formula results and cells without references,
+// the parts excelize's writer never produces.
+func TestParseRosterRawSheet(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"[Content_Types].xml": `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>`,
+		"_rels/.rels": `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
+		"xl/workbook.xml": `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
+<sheets><sheet name="Second" sheetId="2" r:id="rId2"/><sheet name="First" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+		"xl/_rels/workbook.xml.rels": `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>
+<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="/xl/worksheets/sheet2.xml"/>
+<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`,
+		"xl/sharedStrings.xml": `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+<si><t>Группа</t></si><si><r><t>И</t></r><r><t>ИН</t></r><rPh><t>x</t></rPh></si><si><t>ФИО</t></si></sst>`,
+		"xl/worksheets/sheet1.xml": `<worksheet><sheetData><row r="1"><c t="inlineStr"><is><t>wrong sheet</t></is></c></row></sheetData></worksheet>`,
+		"xl/worksheets/sheet2.xml": `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
+<row r="2"><c r="B2" t="s"><v>0</v></c><c t="s"><v>1</v></c><c t="s"><v>2</v></c></row>
+<row r="4"><c r="B4" t="inlineStr"><is><t> ИС-1 </t></is></c><c r="C4"><f>A1</f><v>12345678901</v></c><c r="D4" t="str"><f>X</f><v>Формула Имя</v></c></row>
+<row r="5"><c r="B5" t="inlineStr"><is><t>ИС-1</t></is></c><c r="C5" t="str"><f>T</f><v>12345678901</v></c><c r="D5" t="inlineStr"><is><t>Б</t></is></c></row>
+</sheetData></worksheet>`,
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range files {
+		w, _ := zw.Create(name)
+		w.Write([]byte(body))
+	}
+	zw.Close()
+	ros, err := parseRoster(bytes.NewReader(buf.Bytes()), int64(buf.Len()), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ros.GroupName != "ИС-1" || len(ros.Rows) != 1 || ros.Rows[0] != (rosterRow{Row: 4, IIN: "012345678901", Name: "Формула Имя"}) {
+		t.Fatalf("got %+v", ros)
+	}
+	if len(ros.Errors) != 1 || ros.Errors[0] != (importError{Row: 5, IIN: "12345678901", Reason: reasonBadIIN}) {
+		t.Fatalf("errors %+v", ros.Errors)
+	}
+}

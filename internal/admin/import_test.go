@@ -1,0 +1,189 @@
+package admin_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"platform/internal/apitest"
+	"platform/internal/auth"
+)
+
+const importPath = "/admin/groups/upload-excel"
+
+func TestImportExcel(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	admin := env.User(t, auth.Admin)
+	existing := env.User(t, auth.Teacher, apitest.WithIIN("999999999999"), apitest.WithName("Уже Есть"))
+	file := xlsx(t,
+		[]any{},
+		[]any{" Группа ", "ИИН", "ФИО ", "Описание", "Лишнее"},
+		[]any{" ИС-21 ", 12345678901, "  Иванов Иван  ", " Поток А ", "x"}, // numeric, lost leading zero
+		[]any{"ИС-99", "111111111112", "Петров Пётр"},                      // text; another group cell is ignored
+		[]any{nil, 111111111113, "Сидоров"},                                // numeric, 12 digits
+		[]any{"ИС-21", "111111111112", "Дубль"},                            // duplicate in file
+		[]any{"ИС-21", "12345", "Короткий"},                                // text never padded
+		[]any{"ИС-21", "12345678901", "Текст 11"},                          // 11-digit text: invalid
+		[]any{"ИС-21", 1234567890.5, "Дробь"},                              // fraction
+		[]any{"ИС-21", "222222222222", "   "},                              // no name
+		[]any{"ИС-21", "333333333333", string(bytes.Repeat([]byte("я"), 256))},
+		[]any{" ", nil, "  "}, // blank row: ignored
+		[]any{"ИС-21", "999999999999", "Новое Имя"}, // existing user, unchanged
+	)
+	res := upload(t, env, importPath, admin, "file", "group.xlsx", file)
+	res.Status(t, 200)
+	got := res.Map(t)
+	gid, _ := got["group_id"].(float64)
+	want := map[string]any{
+		"message": "Создана группа 'ИС-21' с 4 пользователями.", "group_id": gid, "group_name": "ИС-21",
+		"created": float64(3), "existing": float64(1), "skipped": float64(6),
+		"errors": []any{
+			map[string]any{"row": float64(6), "iin": "111111111112", "reason": "ИИН повторяется в файле"},
+			map[string]any{"row": float64(7), "iin": "12345", "reason": "Некорректный ИИН"},
+			map[string]any{"row": float64(8), "iin": "12345678901", "reason": "Некорректный ИИН"},
+			map[string]any{"row": float64(9), "iin": "1234567890.5", "reason": "Некорректный ИИН"},
+			map[string]any{"row": float64(10), "iin": "222222222222", "reason": "Не указано ФИО"},
+			map[string]any{"row": float64(11), "iin": "333333333333", "reason": "ФИО длиннее 255 символов"},
+		},
+	}
+	if gid == 0 || !equalJSON(got, want) {
+		t.Fatalf("got  %s\nwant %v", res.Body, want)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM groups WHERE id = $1 AND name = 'ИС-21' AND description = 'Поток А'`, int32(gid)); n != 1 {
+		t.Fatal("group not created with its description")
+	}
+	for iin, name := range map[string]string{"012345678901": "Иванов Иван", "111111111112": "Петров Пётр", "111111111113": "Сидоров"} {
+		if n := env.Count(t, `SELECT count(*) FROM users u JOIN user_group ug ON ug.user_id = u.id
+			WHERE u.iin = $1 AND u.full_name = $2 AND u.role = 'student' AND u.phone IS NULL AND ug.group_id = $3`, iin, name, int32(gid)); n != 1 {
+			t.Fatalf("user %s not created and linked", iin)
+		}
+		// Default password: first 3 + last 3 digits.
+		env.Do(t, "POST", "/auth/login", apitest.User{}, map[string]any{"iin": iin, "password": iin[:3] + iin[9:]}).Status(t, 200)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM users u JOIN user_group ug ON ug.user_id = u.id
+		WHERE u.id = $1 AND u.full_name = 'Уже Есть' AND u.role = 'teacher'`, existing.ID); n != 1 {
+		t.Fatal("existing user changed or not linked")
+	}
+
+	// Re-import: same group, nobody created twice.
+	res = upload(t, env, importPath, admin, "file", "group.XLSM", file)
+	res.Status(t, 200)
+	got = res.Map(t)
+	if got["message"] != "Обновлена группа 'ИС-21' с 4 пользователями." || got["created"] != float64(0) ||
+		got["existing"] != float64(4) || got["group_id"] != gid {
+		t.Fatalf("re-import %s", res.Body)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM users`); n != 5 {
+		t.Fatalf("%d users, want 5", n)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM groups`); n != 1 {
+		t.Fatalf("%d groups", n)
+	}
+}
+
+func TestImportExcelNameParts(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	admin := env.User(t, auth.Admin)
+	env.Exec(t, `INSERT INTO groups (name, description) VALUES ('ИС-22', 'старое')`)
+	file := xlsx(t,
+		[]any{"Фамилия", "Имя", "Отчество", "ИИН", "Группа", "Описание"},
+		[]any{" Иванова ", "Анна", nil, "444444444444", "ИС-22", "новое"},
+		[]any{"Ким", "", "Ли", 555555555555.0, "ИС-22"},
+	)
+	res := upload(t, env, importPath, admin, "file", "g.xlsx", file)
+	res.Status(t, 200)
+	if got := res.Map(t); got["message"] != "Обновлена группа 'ИС-22' с 2 пользователями." || got["created"] != float64(2) {
+		t.Fatalf("got %s", res.Body)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM users WHERE (iin, full_name) IN (('444444444444', 'Иванова Анна'), ('555555555555', 'Ким Ли'))`); n != 2 {
+		t.Fatal("names not assembled")
+	}
+	if n := env.Count(t, `SELECT count(*) FROM groups WHERE description = 'старое'`); n != 1 {
+		t.Fatal("existing group's description changed")
+	}
+}
+
+func TestImportExcelRefused(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	admin := env.User(t, auth.Admin)
+	good := xlsx(t, []any{"Группа", "ИИН", "ФИО"}, []any{"Г", "123456789012", "Имя"})
+	cases := []struct {
+		name, filename string
+		content        []byte
+		status         int
+		detail         string
+	}{
+		{"xls", "old.XLS", good, 400, "Формат .xls не поддерживается. Сохраните файл в формате .xlsx"},
+		{"csv", "g.csv", good, 400, "Недопустимый тип файла: .csv"},
+		{"no extension", "g", good, 400, "Недопустимый тип файла: без расширения"},
+		{"not a workbook", "g.xlsx", []byte("Группа;ИИН;ФИО"), 400, "Не удалось прочитать Excel-файл"},
+		{"no name columns", "g.xlsx", xlsx(t, []any{"Группа", "ИИН", "Фамилия", "Имя"}, []any{"Г", "123456789012", "А", "Б"}), 400,
+			"Ожидается либо столбец 'ФИО', либо тройка: 'Фамилия', 'Имя', 'Отчество'"},
+		{"no group column", "g.xlsx", xlsx(t, []any{"группа", "ИИН", "ФИО"}, []any{"Г", "123456789012", "А"}), 400,
+			"Ожидаются столбцы: Группа, ИИН и ФИО (или Фамилия+Имя+Отчество)"},
+		{"no iin column", "g.xlsx", xlsx(t, []any{"Группа", "ФИО"}, []any{"Г", "А"}), 400,
+			"Ожидаются столбцы: Группа, ИИН и ФИО (или Фамилия+Имя+Отчество)"},
+		{"empty sheet", "g.xlsx", xlsx(t), 400, "Файл не содержит строк с данными"},
+		{"header only", "g.xlsx", xlsx(t, []any{"Группа", "ИИН", "ФИО"}, []any{" ", nil}), 400, "Файл не содержит строк с данными"},
+		{"no group name", "g.xlsx", xlsx(t, []any{"Группа", "ИИН", "ФИО"}, []any{nil, "123456789012", "А"}), 400, "В файле не указано название группы"},
+		{"group name too long", "g.xlsx", xlsx(t, []any{"Группа", "ИИН", "ФИО"}, []any{string(bytes.Repeat([]byte("г"), 101)), "123456789012", "А"}), 400, "Название группы длиннее 100 символов"},
+		{"too large", "g.xlsx", append(good, make([]byte, 10<<20)...), 413, "Файл слишком большой (до 10 МБ)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			upload(t, env, importPath, admin, "file", c.filename, c.content).Error(t, c.status, c.detail)
+		})
+	}
+	upload(t, env, importPath, admin, "photo", "g.xlsx", good).HasIssue(t, "missing", "body.file")
+	if n := env.Count(t, `SELECT count(*) FROM users`); n != 1 {
+		t.Fatal("a refused import wrote users")
+	}
+	if n := env.Count(t, `SELECT count(*) FROM groups`); n != 0 {
+		t.Fatal("a refused import wrote a group")
+	}
+}
+
+// TestImportExcelBench measures a 1,000-row import of new users at bcrypt
+// cost 12 (run with PLATFORM_BENCH_IMPORT=1; skipped by default).
+func TestImportExcelBench(t *testing.T) {
+	if os.Getenv("PLATFORM_BENCH_IMPORT") != "1" {
+		t.Skip("set PLATFORM_BENCH_IMPORT=1 to measure the import")
+	}
+	cores := runtime.GOMAXPROCS(0)
+	env := apitest.NewWith(t, apitest.Options{BcryptCost: 12, BcryptSlots: cores})
+	admin := env.User(t, auth.Admin)
+	rows := [][]any{{"Группа", "ИИН", "ФИО"}}
+	for i := range 1000 {
+		rows = append(rows, []any{"Поток", 700000000000 + i, fmt.Sprintf("Студент Номер %d", i)})
+	}
+	file := xlsx(t, rows...)
+
+	start := time.Now()
+	if _, err := bcrypt.GenerateFromPassword([]byte("123456"), 12); err != nil {
+		t.Fatal(err)
+	}
+	one := time.Since(start)
+
+	start = time.Now()
+	res := upload(t, env, importPath, admin, "file", "big.xlsx", file)
+	wall := time.Since(start)
+	res.Status(t, 200)
+	if got := res.Map(t); got["created"] != float64(1000) {
+		t.Fatalf("got %s", res.Body)
+	}
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	floor := one * 1000 / time.Duration(cores)
+	t.Logf("file %d bytes; import wall %s; one cost-12 hash %s; floor (1000 × hash ÷ %d cores) %s; ratio %.2f; peak RSS %d MiB (whole test process)",
+		len(file), wall.Round(time.Millisecond), one.Round(time.Millisecond), cores, floor.Round(time.Millisecond),
+		float64(wall)/float64(floor), ru.Maxrss/1024)
+}
