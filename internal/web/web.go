@@ -84,6 +84,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := statusOf[e.Kind]
 	switch {
+	case e.Kind == apperr.KindUnavailable:
+		// Overload is the designed answer to a burst, not a fault: warn, once.
+		Logger(r.Context()).Warn("request shed",
+			"method", r.Method, "route", routePattern(r), "status", status, "error", err)
 	case status >= 500:
 		Logger(r.Context()).Error("request failed",
 			"method", r.Method, "route", routePattern(r), "status", status, "error", err)
