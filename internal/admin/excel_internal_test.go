@@ -92,3 +92,35 @@ func TestParseRosterRawSheet(t *testing.T) {
 		t.Fatalf("errors %+v", ros.Errors)
 	}
 }
+
+// TestParseRosterStrict reads a workbook saved as "Strict Open XML", whose
+// parts use the ISO namespaces (purl.oclc.org) instead of the transitional ones.
+func TestParseRosterStrict(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"_rels/.rels": `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+<Relationship Id="rId1" Type="http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
+		"xl/workbook.xml": `<workbook xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main" xmlns:r="http://purl.oclc.org/ooxml/officeDocument/relationships">
+<sheets><sheet name="Лист1" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+		"xl/_rels/workbook.xml.rels": `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+<Relationship Id="rId1" Type="http://purl.oclc.org/ooxml/officeDocument/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`,
+		"xl/worksheets/sheet1.xml": `<worksheet xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main"><sheetData>
+<row r="1"><c r="A1" t="inlineStr"><is><t>Группа</t></is></c><c r="B1" t="inlineStr"><is><t>ИИН</t></is></c><c r="C1" t="inlineStr"><is><t>ФИО</t></is></c></row>
+<row r="2"><c r="A2" t="inlineStr"><is><t>ИС</t></is></c><c r="B2"><v>12345678901</v></c><c r="C2" t="inlineStr"><is><t>Имя</t></is></c></row>
+</sheetData></worksheet>`,
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range files {
+		w, _ := zw.Create(name)
+		w.Write([]byte(body))
+	}
+	zw.Close()
+	ros, err := parseRoster(bytes.NewReader(buf.Bytes()), int64(buf.Len()), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ros.GroupName != "ИС" || len(ros.Rows) != 1 || ros.Rows[0] != (rosterRow{Row: 2, IIN: "012345678901", Name: "Имя"}) {
+		t.Fatalf("got %+v", ros)
+	}
+}

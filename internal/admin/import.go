@@ -41,7 +41,7 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ext, err := storage.Extension(part.FileName())
+	ext, err := storage.Extension(part.ClientName())
 	if err != nil {
 		return err
 	}

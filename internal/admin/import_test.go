@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/crypto/bcrypt"
 
 	"platform/internal/apitest"
@@ -125,6 +126,7 @@ func TestImportExcelRefused(t *testing.T) {
 		{"xls", "old.XLS", good, 400, "Формат .xls не поддерживается. Сохраните файл в формате .xlsx"},
 		{"csv", "g.csv", good, 400, "Недопустимый тип файла: .csv"},
 		{"no extension", "g", good, 400, "Недопустимый тип файла: без расширения"},
+		{"trailing slash", "g.xlsx/", good, 400, "Недопустимый тип файла: без расширения"},
 		{"not a workbook", "g.xlsx", []byte("Группа;ИИН;ФИО"), 400, "Не удалось прочитать Excel-файл"},
 		{"no name columns", "g.xlsx", xlsx(t, []any{"Группа", "ИИН", "Фамилия", "Имя"}, []any{"Г", "123456789012", "А", "Б"}), 400,
 			"Ожидается либо столбец 'ФИО', либо тройка: 'Фамилия', 'Имя', 'Отчество'"},
@@ -186,4 +188,100 @@ func TestImportExcelBench(t *testing.T) {
 	t.Logf("file %d bytes; import wall %s; one cost-12 hash %s; floor (1000 × hash ÷ %d cores) %s; ratio %.2f; peak RSS %d MiB (whole test process)",
 		len(file), wall.Round(time.Millisecond), one.Round(time.Millisecond), cores, floor.Round(time.Millisecond),
 		float64(wall)/float64(floor), ru.Maxrss/1024)
+}
+
+// TestImportExcelWorkbookForms imports workbooks written by excelize in the
+// ways real files differ: the streaming writer (inline strings, formulas with
+// cached values, header below row 1, empty rows in between, a second sheet),
+// numbers stored in exponent form, the first sheet moved before the default
+// one, and a formula without a cached value.
+func TestImportExcelWorkbookForms(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	admin := env.User(t, auth.Admin)
+	write := func(f *excelize.File) []byte {
+		t.Helper()
+		defer f.Close()
+		buf, err := f.WriteToBuffer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+
+	// Streaming writer: inline strings, formulas with cached values.
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct {
+		cell string
+		row  []any
+	}{
+		{"B3", []any{"ФИО", " ИИН ", "Группа"}},
+		{"B5", []any{"Первый", excelize.Cell{Formula: "12345678900+1", Value: 12345678901}, "Поток-1"}},
+		{"B6", []any{excelize.Cell{Formula: `"Вто"&"рой"`, Value: "Второй"}, excelize.Cell{Formula: `"0123"&"45678902"`, Value: "012345678902"}, "Поток-1"}},
+		{"B8", []any{"Третий", 1.23456789012e11, nil}},
+		{"B9", []any{"Четвёртый", excelize.Cell{Formula: `"1234"`, Value: "1234"}, "Поток-1"}},
+	} {
+		if err := sw.SetRow(r.cell, r.row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.NewSheet("Второй лист"); err != nil {
+		t.Fatal(err)
+	}
+	f.SetSheetRow("Второй лист", "A1", &[]any{"Группа", "ИИН", "ФИО"})
+	f.SetSheetRow("Второй лист", "A2", &[]any{"Чужая", "999999999999", "Не отсюда"})
+	res := upload(t, env, importPath, admin, "file", "stream.xlsx", write(f))
+	res.Status(t, 200)
+	got := res.Map(t)
+	want := map[string]any{"message": "Создана группа 'Поток-1' с 3 пользователями.", "group_id": got["group_id"], "group_name": "Поток-1",
+		"created": float64(3), "existing": float64(0), "skipped": float64(1),
+		"errors": []any{map[string]any{"row": float64(9), "iin": "1234", "reason": "Некорректный ИИН"}}}
+	if !equalJSON(got, want) {
+		t.Fatalf("stream: got %s", res.Body)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM users WHERE (iin, full_name) IN
+		(('012345678901', 'Первый'), ('012345678902', 'Второй'), ('123456789012', 'Третий'))`); n != 3 {
+		t.Fatalf("stream: users %s", res.Body)
+	}
+
+	// Numbers in exponent form (as some writers store them); a formula
+	// without a cached value has no IIN.
+	f = excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"Группа", "ИИН", "ФИО"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{"Экспонента", nil, "Пятый"})
+	f.SetCellDefault("Sheet1", "B2", "2.345678901E10")
+	f.SetSheetRow("Sheet1", "A3", &[]any{"Экспонента", nil, "Шестой"})
+	f.SetCellDefault("Sheet1", "B3", "2.23456789012E+11")
+	f.SetSheetRow("Sheet1", "A4", &[]any{"Экспонента", nil, "Седьмой"})
+	f.SetCellFormula("Sheet1", "B4", "1+1")
+	res = upload(t, env, importPath, admin, "file", "exp.xlsx", write(f))
+	res.Status(t, 200)
+	got = res.Map(t)
+	if got["created"] != float64(2) || !equalJSON(got["errors"], []any{map[string]any{"row": float64(4), "iin": "", "reason": "Некорректный ИИН"}}) {
+		t.Fatalf("exponent: got %s", res.Body)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM users WHERE iin IN ('023456789010', '223456789012')`); n != 2 {
+		t.Fatalf("exponent: users %s", res.Body)
+	}
+
+	// The first sheet in workbook order, not the default one.
+	f = excelize.NewFile()
+	f.NewSheet("Данные")
+	f.SetSheetRow("Данные", "A1", &[]any{"Группа", "ИИН", "ФИО"})
+	f.SetSheetRow("Данные", "A2", &[]any{"Первый лист", 333333333333, "Восьмой"})
+	f.SetSheetRow("Sheet1", "A1", &[]any{"Группа", "ИИН", "ФИО"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{"Второй лист", 444444444444, "Девятый"})
+	f.MoveSheet("Данные", "Sheet1")
+	res = upload(t, env, importPath, admin, "file", "order.xlsx", write(f))
+	res.Status(t, 200)
+	if got := res.Map(t); got["group_name"] != "Первый лист" || got["created"] != float64(1) {
+		t.Fatalf("sheet order: got %s", res.Body)
+	}
 }

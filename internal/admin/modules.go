@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -380,19 +382,26 @@ ORDER BY id`
 
 // insertSubject adds a subject without a teacher, refusing a title equal
 // (case-insensitively, compared exactly: % and _ are ordinary characters)
-// to one already in the module.
+// to one already in the module. The titles are compared here rather than
+// with SQL lower(), which folds Cyrillic only under a UTF-8-aware LC_CTYPE
+// (an adopted database may use "C").
 func (repo *Repo) insertSubject(ctx context.Context, moduleID int32, title string) (catalog.Subject, error) {
-	const dup = `SELECT EXISTS (SELECT 1 FROM subjects WHERE module_id = $1 AND lower(title) = lower($2))`
-	var exists bool
-	if err := repo.db.QueryRow(ctx, dup, moduleID, title).Scan(&exists); err != nil {
+	const dup = `SELECT title FROM subjects WHERE module_id = $1`
+	rows, err := repo.db.Query(ctx, dup, moduleID)
+	if err != nil {
 		return catalog.Subject{}, fmt.Errorf("admin: subject duplicate: %w", err)
 	}
-	if exists {
+	titles, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return catalog.Subject{}, fmt.Errorf("admin: subject duplicate: %w", err)
+	}
+	folded := strings.ToLower(title)
+	if slices.ContainsFunc(titles, func(t string) bool { return strings.ToLower(t) == folded }) {
 		return catalog.Subject{}, apperr.BadRequest(msgSubjectExists)
 	}
 	const q = `
 INSERT INTO subjects (module_id, title) VALUES ($1, $2)
 RETURNING id, title, module_id, teacher_id`
-	rows, err := repo.db.Query(ctx, q, moduleID, title)
+	rows, err = repo.db.Query(ctx, q, moduleID, title)
 	return one[catalog.Subject](rows, err, "insert subject")
 }

@@ -254,3 +254,21 @@ func TestDeleteSubject(t *testing.T) {
 		t.Fatal("submission file kept")
 	}
 }
+
+// TestCreateSubjectDuplicateCyrillic: the duplicate rule folds case whatever
+// the database's LC_CTYPE; with a "C" collation (an adopted database may have
+// one) PostgreSQL's lower() leaves Cyrillic letters alone.
+func TestCreateSubjectDuplicateCyrillic(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	admin := env.User(t, auth.Admin)
+	env.Exec(t, `ALTER TABLE subjects ALTER COLUMN title TYPE varchar(100) COLLATE "C"`)
+	module := env.ID(t, `INSERT INTO modules (title) VALUES ('М') RETURNING id`)
+	path := "/admin/modules/" + itoa(module) + "/subjects"
+	env.Do(t, "POST", path, admin, map[string]any{"title": "МАТЕМАТИКА"}).Status(t, 200)
+	env.Do(t, "POST", path, admin, map[string]any{"title": " математика "}).Error(t, 400, "Данная дисциплина уже существует в этом модуле")
+	env.Do(t, "POST", path, admin, map[string]any{"title": "Математика"}).Error(t, 400, "Данная дисциплина уже существует в этом модуле")
+	if n := env.Count(t, `SELECT count(*) FROM subjects`); n != 1 {
+		t.Fatalf("%d subjects", n)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -90,7 +91,7 @@ func (h *Handler) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ext, err := storage.Extension(part.FileName())
+	ext, err := storage.Extension(part.ClientName())
 	if err != nil {
 		return err
 	}
@@ -123,14 +124,18 @@ func (h *Handler) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if old != nil {
-		if oldRel, ok := storage.Rel(*old); ok && oldRel != rel && strings.HasPrefix(oldRel, storage.PhotosDir+"/") {
-			h.store.Remove(ctx, oldRel)
+		// Cleaned first: a stored "static/photos/../x" names a file outside photos/.
+		if oldRel, ok := storage.Rel(*old); ok {
+			if oldRel = path.Clean(oldRel); oldRel != rel && strings.HasPrefix(oldRel, storage.PhotosDir+"/") {
+				h.store.Remove(ctx, oldRel)
+			}
 		}
 	}
 	return web.OK(w, userEnvelope{User: u.Block()})
 }
 
 // filePart skips to the file field named name; its absence is FastAPI's 422.
+// Skipped non-file fields still keep the 64 KiB cap of API.md §0.7.
 func filePart(up *storage.Upload, name string) (storage.Part, error) {
 	for {
 		p, err := up.Next()
@@ -143,7 +148,12 @@ func filePart(up *storage.Upload, name string) (storage.Part, error) {
 		if p.FormName() == name && p.IsFile() {
 			return p, nil
 		}
-		if err := up.Drain(p); err != nil {
+		if p.IsFile() {
+			err = up.Drain(p)
+		} else {
+			_, err = up.Value(p)
+		}
+		if err != nil {
 			return storage.Part{}, err
 		}
 	}

@@ -248,3 +248,19 @@ func seedTree(t *testing.T, env *apitest.Env, teacherID int32) tree {
 	d.group = env.ID(t, `INSERT INTO groups (name) VALUES ('Группа '||gen_random_uuid()) RETURNING id`)
 	return d
 }
+
+// TestDeleteUserPhotoOutsidePhotos: the §0.8 cascade removes the user's
+// photo only when it lies under photos/; a stored string climbing out with
+// ".." names another file, which stays.
+func TestDeleteUserPhotoOutsidePhotos(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	admin := env.User(t, auth.Admin)
+	victim := env.User(t, auth.Student)
+	writeFile(t, env, "lesson_docs/doc.pdf")
+	env.Exec(t, `UPDATE users SET photo = 'static/photos/../lesson_docs/doc.pdf' WHERE id = $1`, victim.ID)
+	env.Do(t, "DELETE", "/admin/users/"+victim.IIN, admin, nil).Status(t, 200)
+	if !fileExists(env, "lesson_docs/doc.pdf") {
+		t.Fatal("a file outside photos/ was removed as the user's photo")
+	}
+}

@@ -62,9 +62,11 @@ func openFirstSheet(r io.ReaderAt, size int64) (*sheetRows, error) {
 			}
 		}
 	}
+	// r:id is matched in any namespace: transitional files use
+	// schemas.openxmlformats.org, "Strict Open XML" ones purl.oclc.org.
 	var wb struct {
 		Sheets []struct {
-			RID string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
+			RID string `xml:"id,attr"`
 		} `xml:"sheets>sheet"`
 	}
 	if err := readXML(files, wbPath, &wb); err != nil {

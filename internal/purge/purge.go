@@ -8,6 +8,7 @@ package purge
 import (
 	"context"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 
@@ -196,7 +197,8 @@ func Users(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 		return Files{}, fmt.Errorf("purge: users: %w", err)
 	}
 	for _, p := range photos {
-		if rel, ok := storage.Rel(p); ok && strings.HasPrefix(rel, storage.PhotosDir+"/") {
+		// Cleaned first: a stored "static/photos/../x" names a file outside photos/.
+		if rel, ok := storage.Rel(p); ok && strings.HasPrefix(path.Clean(rel), storage.PhotosDir+"/") {
 			files.Stored = append(files.Stored, p)
 		}
 	}
