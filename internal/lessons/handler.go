@@ -51,14 +51,19 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	var in newLesson
 	o := b.Root().Object()
 	title, typ := o.Field("title"), o.Field("type")
-	if s, ok := title.Str(); ok && title.MaxLen(s, 100) {
+	contentURL, description := o.Field("content_url"), o.Field("description")
+	if s, ok := title.Str(); ok && title.MaxLen(s, 100) && noNUL(b, title, s) {
 		in.Title = s
 	}
-	if s, ok := typ.Str(); ok && typ.MaxLen(s, 20) {
+	if s, ok := typ.Str(); ok && typ.MaxLen(s, 20) && noNUL(b, typ, s) {
 		in.Type = s
 	}
-	in.ContentURL, _ = o.Field("content_url").Str()
-	in.Description, _ = o.Field("description").OptStr()
+	if s, ok := contentURL.Str(); ok && noNUL(b, contentURL, s) {
+		in.ContentURL = s
+	}
+	if s, ok := description.OptStr(); ok && (s == nil || noNUL(b, description, *s)) {
+		in.Description = s
+	}
 	in.TestID, _ = o.Field("test_id").OptInt()
 	if err := invalid(pathErr, b.Err()); err != nil {
 		return err
@@ -237,6 +242,21 @@ func invalid(errs ...error) error {
 		return nil
 	}
 	return apperr.Invalid(issues...)
+}
+
+// nulRefused explains the 422 for a string holding NUL, which PostgreSQL
+// text cannot store: refused up front (as /tests does) rather than failing
+// in the database with a 500.
+const nulRefused = "строка не должна содержать символ NUL"
+
+// noNUL records the 422 of a string value holding NUL and reports whether
+// the value is free of it.
+func noNUL(b *web.Body, v web.Value, s string) bool {
+	if !strings.ContainsRune(s, 0) {
+		return true
+	}
+	b.Add(apperr.ValueError(v.Loc(), s, nulRefused))
+	return false
 }
 
 // notBlank reports whether a comment has something besides whitespace.

@@ -2,10 +2,13 @@ package lessons
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -125,7 +128,9 @@ func (h *Handler) receiveHomework(r *http.Request, lessonID, userID int32) (home
 			}
 		case p.FormName() == "comment" && !p.IsFile():
 			var c string
-			c, err = up.Value(p)
+			if c, err = up.Value(p); err == nil {
+				c, err = formText(c, "comment")
+			}
 			hw.comment = &c
 		default:
 			err = up.Drain(p)
@@ -134,6 +139,25 @@ func (h *Handler) receiveHomework(r *http.Request, lessonID, userID int32) (home
 			return hw, err
 		}
 	}
+}
+
+// formText is a text field's value as Starlette's form parser reads it:
+// UTF-8, or Latin-1 when the bytes are not valid UTF-8 (so they can be
+// stored). NUL, which PostgreSQL text cannot hold, is refused with a 422 as
+// in JSON bodies, instead of failing in the database with a 500.
+func formText(raw, field string) (string, error) {
+	s := raw
+	if !utf8.ValidString(raw) {
+		latin1 := make([]rune, len(raw))
+		for i := range len(raw) {
+			latin1[i] = rune(raw[i])
+		}
+		s = string(latin1)
+	}
+	if strings.ContainsRune(s, 0) {
+		return "", apperr.Invalid(apperr.ValueError([]any{"body", field}, s, nulRefused))
+	}
+	return s, nil
 }
 
 // saveHomeworkFile stores one file part; rel is "" when the part is an
@@ -185,11 +209,48 @@ func (h *Handler) lessonSubmissions(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	subs, err := NewRepo(h.q).LessonSubmissions(ctx, lessonID, r.URL.Query().Get("search"))
+	subs, err := NewRepo(h.q).LessonSubmissions(ctx, lessonID, queryValue(r.URL.RawQuery, "search"))
 	if err != nil {
 		return err
 	}
 	return web.OK(w, subs)
+}
+
+// queryValue is a query parameter as FastAPI reads it (Starlette's
+// parse_qsl): the last of repeated values counts, pairs split on "&", "+" is
+// a space, a "%" that starts no valid escape stays literal and bytes that
+// are not UTF-8 become U+FFFD. net/url keeps the first value instead, and
+// drops a pair with a bad escape, turning a filter into none.
+func queryValue(rawQuery, name string) string {
+	var value string
+	for _, pair := range strings.Split(rawQuery, "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		if pair != "" && unquote(k) == name {
+			value = unquote(v)
+		}
+	}
+	return value
+}
+
+// unquote decodes one query component leniently (urllib's unquote_plus).
+func unquote(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '+':
+			b = append(b, ' ')
+		case c == '%' && i+2 < len(s):
+			if v, err := hex.DecodeString(s[i+1 : i+3]); err == nil {
+				b = append(b, v[0])
+				i += 2
+				continue
+			}
+			b = append(b, c)
+		default:
+			b = append(b, c)
+		}
+	}
+	return string([]rune(string(b))) // each invalid byte → U+FFFD
 }
 
 // requireReview reads the lesson id and applies the checks of the teacher's

@@ -155,6 +155,37 @@ func TestSubmitHomework(t *testing.T) {
 	})
 }
 
+// A comment is text: NUL (which PostgreSQL text cannot hold) is refused
+// with a 422 instead of a 500, and bytes that are not UTF-8 are read as
+// Latin-1, as Starlette's form parser does, instead of failing in the database.
+func TestSubmitHomeworkCommentEncoding(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	path := fmt.Sprintf("/lessons/%d/submit-homework", f.lessonID)
+	dir := fmt.Sprintf("homework/lesson_%d", f.lessonID)
+
+	is := upload(t, f.env, path, f.student, file("files", "a.txt", "x"), text("comment", "a\x00b")).
+		HasIssue(t, "value_error", "body.comment")
+	if is.Msg != "Value error, строка не должна содержать символ NUL" || is.Input != "a\x00b" {
+		t.Fatalf("issue %+v", is)
+	}
+	if n := len(f.files(t, dir)); n != 0 {
+		t.Fatalf("files left: %v", f.files(t, dir))
+	}
+	if n := f.env.Count(t, `SELECT count(*) FROM lesson_submissions`); n != 0 {
+		t.Fatal("a refused upload left a row")
+	}
+
+	upload(t, f.env, path, f.student, text("comment", "caf\xe9 \xff")).Status(t, 200)
+	var comment string
+	if err := f.env.Pool.QueryRow(t.Context(), `SELECT comment FROM lesson_submissions`).Scan(&comment); err != nil {
+		t.Fatal(err)
+	}
+	if comment != "café ÿ" {
+		t.Fatalf("comment %q", comment)
+	}
+}
+
 func TestMySubmissions(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
@@ -232,6 +263,29 @@ func TestLessonSubmissions(t *testing.T) {
 		t.Run("search "+tc.search, func(t *testing.T) {
 			q := path + "?search=" + urlQuery(tc.search)
 			list := f.env.Do(t, "GET", q, f.admin, nil).Status(t, 200).List(t)
+			if len(list) != len(tc.want) {
+				t.Fatalf("got %v, want ids %v", list, tc.want)
+			}
+			for i, id := range tc.want {
+				if list[i].(map[string]any)["id"] != float64(id) {
+					t.Fatalf("got %v, want ids %v", list, tc.want)
+				}
+			}
+		})
+	}
+	// The query string is read as Starlette reads it: the last of repeated
+	// parameters counts, and a "%" that starts no valid escape is literal.
+	for _, tc := range []struct {
+		name, query string
+		want        []int32
+	}{
+		{"repeated: the last counts", "?search=zzz&search=%D0%BF%D1%91%D1%82%D1%80", []int32{b}},
+		{"repeated: a last empty one is no filter", "?search=zzz&search=", []int32{a, b, c, a + 3}},
+		{"invalid escape kept literally", "?search=%D0%BE%_%D0%BF", []int32{c}},
+		{"plus is a space", "?search=%D0%B8%D0%B2%D0%B0%D0%BD+%D0%B8%D0%B2", []int32{a, a + 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			list := f.env.Do(t, "GET", path+tc.query, f.admin, nil).Status(t, 200).List(t)
 			if len(list) != len(tc.want) {
 				t.Fatalf("got %v, want ids %v", list, tc.want)
 			}

@@ -246,3 +246,41 @@ func TestDeleteLesson(t *testing.T) {
 		}
 	})
 }
+
+// The caller's latest result is the latest by submitted_at; a row without a
+// time is not the latest, whatever its id — as GET /access/lessons/{id} and
+// the module trees answer for the same lesson.
+func TestGetLessonLatestResultUndated(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	dated := f.result(t, f.student.ID, &f.lessonID, nil, 20)
+	f.env.Exec(t, `INSERT INTO results (user_id, lesson_id, score, submitted_at) VALUES ($1, $2, 10, NULL)`, f.student.ID, f.lessonID)
+	for _, path := range []string{"/lessons/%d", "/access/lessons/%d"} {
+		m := f.env.Do(t, "GET", fmt.Sprintf(path, f.lessonID), f.student, nil).Status(t, 200).Map(t)
+		res, _ := m["result"].(map[string]any)
+		if res == nil || res["id"] != float64(dated) || res["submitted_at"] != "2025-06-05T10:00:00Z" {
+			t.Fatalf("%s: result %v, want id %d", path, m["result"], dated)
+		}
+	}
+}
+
+// PostgreSQL text cannot hold NUL: such strings are refused with a 422
+// (as /tests does) instead of failing in the database with a 500.
+func TestCreateLessonNUL(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	path := fmt.Sprintf("/lessons/add/subjects/%d", f.subjectID)
+	for _, field := range []string{"title", "type", "content_url", "description"} {
+		t.Run(field, func(t *testing.T) {
+			body := map[string]any{"title": "t", "type": "pdf", "content_url": "u"}
+			body[field] = "a\x00b"
+			is := f.env.Do(t, "POST", path, f.teacher, body).HasIssue(t, "value_error", "body."+field)
+			if is.Msg != "Value error, строка не должна содержать символ NUL" || is.Input != "a\x00b" {
+				t.Fatalf("issue %+v", is)
+			}
+			if n := f.env.Count(t, `SELECT count(*) FROM lessons WHERE title = 't'`); n != 0 {
+				t.Fatal("lesson created")
+			}
+		})
+	}
+}

@@ -29,8 +29,10 @@ func NewRepo(q db.DBTX) *Repo { return &Repo{q: q} }
 var errNoLesson = errors.New("lessons: no such lesson")
 
 // Lesson reads lesson id with the caller's latest result for it, in one
-// query. For a student (§0.6 "read lesson") the row is only found when one
-// of their groups reaches the lesson's subject, so a hidden lesson looks missing.
+// query; a result without submitted_at ranks last, as in the catalog's trees
+// (GET /access/lessons/{id} answers the same result). For a student (§0.6
+// "read lesson") the row is only found when one of their groups reaches the
+// lesson's subject, so a hidden lesson looks missing.
 func (repo *Repo) Lesson(ctx context.Context, userID, id int32, student bool) (catalog.Lesson, error) {
 	const q = `
 SELECT l.id, l.title, l.description, l.type, l.content_url, l.subject_id, l.created_at,
@@ -40,7 +42,7 @@ LEFT JOIN LATERAL (
     SELECT id, user_id, lesson_id, test_id, score, submitted_at
     FROM results
     WHERE lesson_id = l.id AND user_id = $1
-    ORDER BY submitted_at DESC, id DESC
+    ORDER BY submitted_at DESC NULLS LAST, id DESC
     LIMIT 1) r ON true
 WHERE l.id = $2
   AND (NOT $3::boolean OR l.subject_id IN (` + policy.StudentSubjectsSQL + `))`
