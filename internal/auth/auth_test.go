@@ -237,6 +237,26 @@ func TestTokenEndpoint(t *testing.T) {
 		Header: http.Header{"Content-Type": {"multipart/form-data; boundary=X"}}}).Status(t, 200)
 }
 
+// FastAPI reads an empty form field as absent: an empty username or
+// password is 422 missing (and counts no attempt), an empty grant_type is no
+// grant_type; a repeated field counts with its last value (Starlette's FormData).
+func TestTokenEmptyFields(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	u := env.User(t, auth.Admin)
+	res := tokenForm(t, env, url.Values{"username": {""}, "password": {""}})
+	for _, loc := range []string{"body.username", "body.password"} {
+		if is := res.HasIssue(t, "missing", loc); is.Input != nil {
+			t.Errorf("%s: input %v, want null", loc, is.Input)
+		}
+	}
+	if n := env.Count(t, `SELECT count(*) FROM login_attempts`); n != 0 {
+		t.Errorf("empty username counted: %d rows", n)
+	}
+	tokenForm(t, env, url.Values{"username": {u.IIN}, "password": {u.Password}, "grant_type": {""}}).Status(t, 200)
+	tokenForm(t, env, url.Values{"username": {"000000000000", u.IIN}, "password": {"wrong", u.Password}}).Status(t, 200)
+}
+
 func TestCheckRequiresToken(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)

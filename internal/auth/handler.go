@@ -111,12 +111,14 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var issues []apperr.Issue
+	// As FastAPI reads forms: an empty value is an absent field, and a
+	// repeated field counts with its last value (Starlette's FormData.get).
 	field := func(name string) (string, bool) {
-		vs, ok := form[name]
-		if !ok || len(vs) == 0 {
+		vs := form[name]
+		if len(vs) == 0 || vs[len(vs)-1] == "" {
 			return "", false
 		}
-		return vs[0], true
+		return vs[len(vs)-1], true
 	}
 	username, hasUser := field("username")
 	password, hasPass := field("password")

@@ -39,6 +39,7 @@ func New(d Deps) http.Handler {
 		web.Recover,
 		// Paths under these prefixes are file names, taken literally (API.md §0.3).
 		web.StripSlash("/files/download/", "/static/photos/"),
+		web.RouteFirst(r),
 	)
 	r.NotFound(web.NotFound)
 	r.MethodNotAllowed(web.MethodNotAllowed(r))

@@ -48,20 +48,27 @@ func ReadJSON(r *http.Request) (*Body, error) {
 		}
 		return nil, fmt.Errorf("web: read body: %w", err)
 	}
-	if len(bytes.TrimSpace(raw)) == 0 {
+	if len(raw) == 0 {
+		// Only an empty body is absent: FastAPI parses any other, so a body of
+		// whitespace is malformed JSON.
 		return &Body{absent: true}, nil
 	}
 	if !isJSONType(r.Header.Get("Content-Type")) {
 		// FastAPI does not parse other types; the body then fails as "not an object".
 		return &Body{root: string(raw)}, nil
 	}
+	// Python's json.loads(bytes) skips a UTF-8 byte order mark.
+	raw = bytes.TrimPrefix(raw, []byte("\ufeff"))
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
 	err = dec.Decode(&v)
 	if err == nil {
 		if _, extra := dec.Token(); extra != io.EOF {
-			err = &json.SyntaxError{Offset: dec.InputOffset()}
+			// Python's json reports "Extra data" where the next value starts.
+			end := dec.InputOffset()
+			end += int64(len(raw[end:]) - len(bytes.TrimLeft(raw[end:], " \t\r\n")))
+			return nil, invalidAt(raw, end, "Extra data")
 		}
 	}
 	if err != nil {
@@ -74,8 +81,9 @@ func isJSONType(ct string) bool {
 	if ct == "" {
 		return true
 	}
+	// A malformed parameter still leaves the type, as with Python's email parser.
 	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
+	if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
 		return false
 	}
 	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
@@ -98,7 +106,12 @@ func jsonInvalid(raw []byte, err error) error {
 	} else if syn != nil && syn.Error() != "" {
 		msg = syn.Error()
 	}
-	// Pydantic reports a character position, not a byte offset.
+	return invalidAt(raw, offset, msg)
+}
+
+// invalidAt is the json_invalid issue for the byte offset; Python's json (and
+// so FastAPI) reports a character position, not a byte offset.
+func invalidAt(raw []byte, offset int64, msg string) error {
 	pos := utf8.RuneCount(raw[:offset])
 	return apperr.Invalid(apperr.Issue{
 		Type: "json_invalid", Loc: []any{"body", pos}, Msg: "JSON decode error",

@@ -180,3 +180,57 @@ func TestParseInt32(t *testing.T) {
 		}
 	}
 }
+
+// json_invalid carries the character position Python's json module reports
+// (FastAPI puts e.pos in loc), also for data after the value and for a body
+// of only whitespace, which FastAPI parses (only an empty body is "absent").
+func TestMalformedJSONPosition(t *testing.T) {
+	cases := []struct {
+		body string
+		pos  int
+		msg  string // "" when any message will do
+	}{
+		{`{"a": `, 6, ""},
+		{`{"a" 1}`, 5, ""},
+		{`{"é": x}`, 6, ""},
+		{`{"a": 1} x`, 9, "Extra data"},
+		{`{"a": 1}}`, 8, "Extra data"},
+		{"{\"é\": 1}  \n é", 12, "Extra data"},
+		{"  ", 2, ""},
+	}
+	for _, c := range cases {
+		_, err := read(t, "application/json", c.body)
+		is := issues(t, err)
+		if len(is) != 1 || is[0].Type != "json_invalid" || is[0].Loc[1] != c.pos {
+			t.Errorf("%q: %+v, want position %d", c.body, is, c.pos)
+			continue
+		}
+		if c.msg != "" && is[0].Ctx["error"] != c.msg {
+			t.Errorf("%q: ctx %v, want error %q", c.body, is[0].Ctx, c.msg)
+		}
+	}
+}
+
+// As Starlette's request.json(): a UTF-8 byte order mark is skipped, and a
+// JSON media type with a malformed parameter is still JSON (Python's email
+// parser keeps the type).
+func TestJSONLeniency(t *testing.T) {
+	b, err := read(t, "application/json", "\ufeff"+`{"a": "x"}`)
+	if err != nil {
+		t.Fatalf("BOM: %v", err)
+	}
+	if s, ok := b.Root().Object().Field("a").Str(); !ok || s != "x" {
+		t.Errorf("BOM: %q %v", s, b.Err())
+	}
+	_, err = read(t, "application/json", "\ufeff"+`{"a": x}`)
+	if is := issues(t, err); is[0].Loc[1] != 6 {
+		t.Errorf("BOM position: %+v", is)
+	}
+	b, err = read(t, "application/json; charset", `{"a": "x"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := b.Root().Object().Field("a").Str(); !ok || s != "x" {
+		t.Errorf("malformed parameter: %q %v", s, b.Err())
+	}
+}

@@ -220,24 +220,29 @@ func Recover(next http.Handler) http.Handler {
 }
 
 // StripSlash routes "/x/" as "/x" (API.md §0.3), except under the prefixes
-// whose paths are taken literally (file names).
+// whose paths are taken literally (file names). Other paths are routed on
+// their decoded form, as Starlette does: chi would otherwise route on the
+// escaped path whenever it differs ("/tests/%31" must be "/tests/1").
 func StripSlash(literal ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			path := r.URL.Path
-			if rc := chi.RouteContext(r.Context()); rc != nil && len(path) > 1 && strings.HasSuffix(path, "/") {
-				keep := false
-				for _, p := range literal {
-					if strings.HasPrefix(path, p) {
-						keep = true
-						break
-					}
+			if rc := chi.RouteContext(r.Context()); rc != nil && !hasAnyPrefix(path, literal) {
+				if len(path) > 1 && strings.HasSuffix(path, "/") {
+					path = path[:len(path)-1]
 				}
-				if !keep {
-					rc.RoutePath = path[:len(path)-1]
-				}
+				rc.RoutePath = path
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -123,24 +123,81 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 // methods the path does answer in Allow (API.md §0.3). chi drops that list
 // when a custom handler is set, so it is recomputed from the route tree.
 func MethodNotAllowed(routes chi.Routes) http.HandlerFunc {
-	methods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
-		http.MethodPatch, http.MethodDelete}
 	return func(w http.ResponseWriter, r *http.Request) {
-		path := r.URL.Path
-		if len(path) > 1 {
-			path = strings.TrimSuffix(path, "/")
-		}
-		var allow []string
-		for _, m := range methods {
-			if routes.Match(chi.NewRouteContext(), m, path) {
-				allow = append(allow, m)
-			}
-		}
-		if len(allow) > 0 {
-			w.Header().Set("Allow", strings.Join(allow, ", "))
-		}
-		_ = JSON(w, http.StatusMethodNotAllowed, Detail{Detail: "Method Not Allowed"})
+		// Inside a mounted router RoutePath is the sub-path: match the full one.
+		methodNotAllowed(w, allowed(routes, trimmedPath(r)))
 	}
+}
+
+// RouteFirst answers a known path with a wrong method (405) before any
+// route's middleware runs: Starlette routes before FastAPI resolves
+// dependencies, so a wrong method is 405 even without a token, also where a
+// domain puts authentication on a whole sub-router (API.md §0.3).
+func RouteFirst(routes chi.Routes) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			path := trimmedPath(r)
+			if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePath != "" {
+				path = rc.RoutePath // StripSlash's
+			}
+			if !matches(routes, r.Method, path) {
+				if allow := allowed(routes, path); len(allow) > 0 {
+					methodNotAllowed(w, allow)
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow []string) {
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+	}
+	_ = JSON(w, http.StatusMethodNotAllowed, Detail{Detail: "Method Not Allowed"})
+}
+
+// allowed lists the methods the path answers.
+func allowed(routes chi.Routes, path string) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete} {
+		if matches(routes, m, path) {
+			allow = append(allow, m)
+		}
+	}
+	return allow
+}
+
+// matches reports whether a route answers method at path. chi's Match alone
+// is not enough: a router mounted at "/x" leaves stubs at "/x" and "/x/"
+// that match every method, while the request is really answered by the
+// mounted router's "/" route.
+func matches(routes chi.Routes, method, path string) bool {
+	pattern := routes.Find(chi.NewRouteContext(), method, path)
+	if pattern == "" {
+		return false
+	}
+	if routes.Find(chi.NewRouteContext(), http.MethodTrace, path) == "" {
+		return true // no stub: no route answers TRACE
+	}
+	mount := strings.TrimSuffix(pattern, "/") + "/*"
+	for _, rt := range routes.Routes() {
+		if rt.Pattern == mount && rt.SubRoutes != nil {
+			return matches(rt.SubRoutes, method, "/")
+		}
+	}
+	return true
+}
+
+// trimmedPath is the URL's path without one trailing slash.
+func trimmedPath(r *http.Request) string {
+	path := r.URL.Path
+	if len(path) > 1 {
+		path = strings.TrimSuffix(path, "/")
+	}
+	return path
 }
 
 // PathID reads an integer path parameter (API.md §0.3): not a decimal integer
