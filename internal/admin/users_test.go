@@ -45,6 +45,10 @@ func TestCreateUser(t *testing.T) {
 		}
 	}
 
+	// NUL cannot be stored in PostgreSQL text: 422, never a 500 from the insert.
+	env.Do(t, "POST", "/admin/users/", admin, map[string]any{"iin": "444444444444", "full_name": "Нуль\u0000", "password": "x"}).
+		HasIssue(t, "value_error", "body.full_name")
+
 	cases := []struct {
 		name   string
 		body   map[string]any

@@ -52,16 +52,16 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	o := b.Root().Object()
 	title, typ := o.Field("title"), o.Field("type")
 	contentURL, description := o.Field("content_url"), o.Field("description")
-	if s, ok := title.Str(); ok && title.MaxLen(s, 100) && noNUL(b, title, s) {
+	if s, ok := title.Str(); ok && title.MaxLen(s, 100) {
 		in.Title = s
 	}
-	if s, ok := typ.Str(); ok && typ.MaxLen(s, 20) && noNUL(b, typ, s) {
+	if s, ok := typ.Str(); ok && typ.MaxLen(s, 20) {
 		in.Type = s
 	}
-	if s, ok := contentURL.Str(); ok && noNUL(b, contentURL, s) {
+	if s, ok := contentURL.Str(); ok {
 		in.ContentURL = s
 	}
-	if s, ok := description.OptStr(); ok && (s == nil || noNUL(b, description, *s)) {
+	if s, ok := description.OptStr(); ok {
 		in.Description = s
 	}
 	in.TestID, _ = o.Field("test_id").OptInt()
@@ -242,21 +242,6 @@ func invalid(errs ...error) error {
 		return nil
 	}
 	return apperr.Invalid(issues...)
-}
-
-// nulRefused explains the 422 for a string holding NUL, which PostgreSQL
-// text cannot store: refused up front (as /tests does) rather than failing
-// in the database with a 500.
-const nulRefused = "строка не должна содержать символ NUL"
-
-// noNUL records the 422 of a string value holding NUL and reports whether
-// the value is free of it.
-func noNUL(b *web.Body, v web.Value, s string) bool {
-	if !strings.ContainsRune(s, 0) {
-		return true
-	}
-	b.Add(apperr.ValueError(v.Loc(), s, nulRefused))
-	return false
 }
 
 // notBlank reports whether a comment has something besides whitespace.

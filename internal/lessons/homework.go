@@ -155,7 +155,7 @@ func formText(raw, field string) (string, error) {
 		s = string(latin1)
 	}
 	if strings.ContainsRune(s, 0) {
-		return "", apperr.Invalid(apperr.ValueError([]any{"body", field}, s, nulRefused))
+		return "", apperr.Invalid(apperr.ValueError([]any{"body", field}, s, web.NULRefused))
 	}
 	return s, nil
 }

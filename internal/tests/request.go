@@ -2,7 +2,6 @@ package tests
 
 import (
 	"errors"
-	"strings"
 
 	"platform/internal/apperr"
 	"platform/internal/web"
@@ -18,7 +17,7 @@ const maxTitle = 100
 func readDraft(b *web.Body, create bool) draft {
 	var d draft
 	o := b.Root().Object()
-	if t, ok := text(o.Field("title")); ok {
+	if t, ok := o.Field("title").Str(); ok {
 		o.Field("title").MaxLen(t, maxTitle)
 		d.Title = t
 	}
@@ -42,13 +41,13 @@ func readDraft(b *web.Body, create bool) draft {
 func readQuestion(b *web.Body, v web.Value) draftQuestion {
 	var q draftQuestion
 	o := v.Object()
-	qt, textOK := text(o.Field("question_text"))
+	qt, textOK := o.Field("question_text").Str()
 	correct, correctOK := o.Field("correct_option_index").Int()
 	items, optsOK := o.Field("options").List()
 	q.Text, q.Correct = qt, correct
 	for _, item := range items {
 		oo := item.Object()
-		ot, ok1 := text(oo.Field("option_text"))
+		ot, ok1 := oo.Field("option_text").Str()
 		oi, ok2 := oo.Field("option_index").Int()
 		optsOK = optsOK && oo.OK() && ok1 && ok2
 		q.Options = append(q.Options, draftOption{Text: ot, Index: oi})
@@ -74,18 +73,6 @@ func readQuestion(b *web.Body, v web.Value) draftQuestion {
 		b.Add(apperr.ValueError(cf.Loc(), cf.Raw(), "correct_option_index должен совпадать с option_index одного из вариантов"))
 	}
 	return q
-}
-
-// text reads a required string. PostgreSQL text cannot hold NUL, so such a
-// string is refused here (422) instead of failing in the database (500).
-func text(v web.Value) (string, bool) {
-	s, ok := v.Str()
-	if ok && strings.ContainsRune(s, 0) {
-		v.Fail("value_error", "Value error, строка не должна содержать символ NUL",
-			map[string]any{"error": "строка не должна содержать символ NUL"})
-		return "", false
-	}
-	return s, ok
 }
 
 // readSubmit reads the POST /tests/submit body. lesson_id is validated

@@ -215,7 +215,12 @@ func (v Value) list() ([]Value, bool) {
 	return out, true
 }
 
-// Str is the value as a required string (only JSON strings are accepted).
+// NULRefused explains the 422 for text holding NUL, which PostgreSQL text
+// cannot store: refused up front instead of failing in the database (500).
+const NULRefused = "строка не должна содержать символ NUL"
+
+// Str is the value as a required string (only JSON strings are accepted;
+// NUL is refused with value_error, see NULRefused).
 func (v Value) Str() (string, bool) {
 	if !v.required() {
 		return "", false
@@ -223,6 +228,10 @@ func (v Value) Str() (string, bool) {
 	s, ok := v.v.(string)
 	if !ok {
 		v.fail("string_type", "Input should be a valid string", nil)
+		return "", false
+	}
+	if strings.ContainsRune(s, 0) {
+		v.fail("value_error", "Value error, "+NULRefused, map[string]any{"error": NULRefused})
 		return "", false
 	}
 	return s, true

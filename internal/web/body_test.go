@@ -234,3 +234,16 @@ func TestJSONLeniency(t *testing.T) {
 		t.Errorf("malformed parameter: %q %v", s, b.Err())
 	}
 }
+
+// PostgreSQL text cannot hold NUL: every string field refuses it with a 422
+// instead of a 500 from the database.
+func TestStringWithNUL(t *testing.T) {
+	b, _ := read(t, "", `{"name": "a\u0000b", "opt": "x\u0000"}`)
+	o := b.Root().Object()
+	o.Field("name").Str()
+	o.Field("opt").OptStr()
+	is := issues(t, b.Err())
+	if len(is) != 2 || is[0].Type != "value_error" || is[0].Msg != "Value error, "+web.NULRefused || is[1].Loc[1] != "opt" {
+		t.Errorf("issues: %+v", is)
+	}
+}
