@@ -9,8 +9,9 @@ import (
 	"platform/internal/db"
 )
 
-// migrateCmd runs `platform migrate …`; only DATABASE_URL (and the log
-// settings) must be valid for it, so it loads config leniently.
+// migrateCmd runs `platform migrate …`. It loads the same configuration as
+// serve, so the whole config must be valid (SECRET_KEY included), though
+// only DATABASE_URL and the log settings are used.
 func migrateCmd(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("migrate: want up | down N | version | force V")

@@ -22,6 +22,7 @@ import (
 // shutdownGrace bounds how long in-flight requests may finish after a signal.
 const shutdownGrace = 20 * time.Second
 
+// loadConfig reads the configuration from environ merged with ./.env.
 func loadConfig(environ []string) (config.Config, error) {
 	m, err := config.Environ(environ, ".env")
 	if err != nil {
@@ -30,6 +31,7 @@ func loadConfig(environ []string) (config.Config, error) {
 	return config.Load(m)
 }
 
+// newLogger builds the service logger from LOG_FORMAT and LOG_LEVEL.
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	switch strings.ToLower(cfg.LogLevel) {
@@ -133,7 +135,8 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "grace", shutdownGrace.String())
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	// ctx is done by now: the grace period keeps its values, not its cancellation.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("shutdown incomplete", "error", err)
@@ -142,6 +145,8 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 	return nil
 }
 
+// buildVersion is the -ldflags version, else the VCS revision Go stamped
+// into the binary, else "dev".
 func buildVersion() string {
 	if version != "dev" {
 		return version

@@ -50,6 +50,30 @@ func TestColumnIndex(t *testing.T) {
 	}
 }
 
+// parseZip parses a workbook zipped from the given parts.
+func parseZip(t *testing.T, parts map[string]string) roster {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range parts {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ros, err := parseRoster(bytes.NewReader(buf.Bytes()), int64(buf.Len()), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ros
+}
+
 // TestParseRosterRawSheet reads a hand-written sheet with inline strings,
 // rich-text shared strings, formula results and cells without references,
 // the parts excelize's writer never produces.
@@ -74,17 +98,7 @@ func TestParseRosterRawSheet(t *testing.T) {
 <row r="5"><c r="B5" t="inlineStr"><is><t>ИС-1</t></is></c><c r="C5" t="str"><f>T</f><v>12345678901</v></c><c r="D5" t="inlineStr"><is><t>Б</t></is></c></row>
 </sheetData></worksheet>`,
 	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for name, body := range files {
-		w, _ := zw.Create(name)
-		w.Write([]byte(body))
-	}
-	zw.Close()
-	ros, err := parseRoster(bytes.NewReader(buf.Bytes()), int64(buf.Len()), 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ros := parseZip(t, files)
 	if ros.GroupName != "ИС-1" || len(ros.Rows) != 1 || ros.Rows[0] != (rosterRow{Row: 4, IIN: "012345678901", Name: "Формула Имя"}) {
 		t.Fatalf("got %+v", ros)
 	}
@@ -109,17 +123,7 @@ func TestParseRosterStrict(t *testing.T) {
 <row r="2"><c r="A2" t="inlineStr"><is><t>ИС</t></is></c><c r="B2"><v>12345678901</v></c><c r="C2" t="inlineStr"><is><t>Имя</t></is></c></row>
 </sheetData></worksheet>`,
 	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for name, body := range files {
-		w, _ := zw.Create(name)
-		w.Write([]byte(body))
-	}
-	zw.Close()
-	ros, err := parseRoster(bytes.NewReader(buf.Bytes()), int64(buf.Len()), 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ros := parseZip(t, files)
 	if ros.GroupName != "ИС" || len(ros.Rows) != 1 || ros.Rows[0] != (rosterRow{Row: 2, IIN: "012345678901", Name: "Имя"}) {
 		t.Fatalf("got %+v", ros)
 	}

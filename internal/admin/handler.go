@@ -5,8 +5,6 @@
 package admin
 
 import (
-	"log/slog"
-
 	"platform/internal/auth"
 	"platform/internal/db"
 	"platform/internal/storage"
@@ -19,12 +17,11 @@ type Handler struct {
 	hasher   *auth.Hasher
 	throttle *auth.Throttle
 	store    *storage.Store
-	log      *slog.Logger
 }
 
 // NewHandler returns the handler; hasher is the shared bcrypt pool (every
 // hash of these endpoints runs in its slots), throttle the login throttle a
 // password reset clears.
-func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store, log *slog.Logger) *Handler {
-	return &Handler{pool: pool, repo: NewRepo(pool), hasher: hasher, throttle: throttle, store: store, log: log}
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store) *Handler {
+	return &Handler{pool: pool, repo: NewRepo(pool), hasher: hasher, throttle: throttle, store: store}
 }

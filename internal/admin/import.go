@@ -72,13 +72,13 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	existing, err := h.repo.userIDsByIIN(ctx, iinsOf(ros.Rows))
+	existing, err := h.repo.existingIINs(ctx, iinsOf(ros.Rows))
 	if err != nil {
 		return err
 	}
 	var fresh []rosterRow
 	for _, row := range ros.Rows {
-		if _, ok := existing[row.IIN]; !ok {
+		if !existing[row.IIN] {
 			fresh = append(fresh, row)
 		}
 	}
@@ -101,6 +101,7 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 	return web.OK(w, res)
 }
 
+// iinsOf lists the rows' IINs.
 func iinsOf(rows []rosterRow) []string {
 	out := make([]string, len(rows))
 	for i, r := range rows {
@@ -158,22 +159,20 @@ feed:
 	return hashes, nil
 }
 
-// userIDsByIIN maps the IINs that belong to users to their ids.
-func (repo *Repo) userIDsByIIN(ctx context.Context, iins []string) (map[string]int32, error) {
-	const q = `SELECT iin, id FROM users WHERE iin = ANY($1)`
+// existingIINs is the set of the IINs that already belong to users.
+func (repo *Repo) existingIINs(ctx context.Context, iins []string) (map[string]bool, error) {
+	const q = `SELECT iin FROM users WHERE iin = ANY($1)`
 	rows, err := repo.db.Query(ctx, q, iins)
 	if err != nil {
-		return nil, fmt.Errorf("admin: users by iin: %w", err)
+		return nil, fmt.Errorf("admin: existing iins: %w", err)
 	}
-	out := make(map[string]int32)
-	var iin string
-	var id int32
-	_, err = pgx.ForEachRow(rows, []any{&iin, &id}, func() error {
-		out[iin] = id
-		return nil
-	})
+	taken, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("admin: users by iin: %w", err)
+		return nil, fmt.Errorf("admin: existing iins: %w", err)
+	}
+	out := make(map[string]bool, len(taken))
+	for _, iin := range taken {
+		out[iin] = true
 	}
 	return out, nil
 }
@@ -202,16 +201,17 @@ ON CONFLICT (iin) DO NOTHING`
 		return importResult{}, fmt.Errorf("admin: import users: %w", err)
 	}
 	res.Created = int(tag.RowsAffected())
+	listed := iinsOf(ros.Rows)
 	const link = `
 INSERT INTO user_group (user_id, group_id)
 SELECT id, $2 FROM users WHERE iin = ANY($1)
 ON CONFLICT DO NOTHING`
-	if _, err := repo.db.Exec(ctx, link, iinsOf(ros.Rows), res.GroupID); err != nil {
+	if _, err := repo.db.Exec(ctx, link, listed, res.GroupID); err != nil {
 		return importResult{}, fmt.Errorf("admin: import links: %w", err)
 	}
 	const linked = `SELECT count(*) FROM users WHERE iin = ANY($1)`
 	var n int
-	if err := repo.db.QueryRow(ctx, linked, iinsOf(ros.Rows)).Scan(&n); err != nil {
+	if err := repo.db.QueryRow(ctx, linked, listed).Scan(&n); err != nil {
 		return importResult{}, fmt.Errorf("admin: import count: %w", err)
 	}
 	res.Existing = n - res.Created

@@ -185,11 +185,12 @@ func (h *Handler) deleteModule(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = h.purgeTx(r.Context(), func(tx pgx.Tx) (purge.Files, error) {
-		if err := NewRepo(tx).moduleExists(r.Context(), id, "FOR UPDATE"); err != nil {
+	ctx := r.Context()
+	err = h.purgeTx(ctx, func(tx pgx.Tx) (purge.Files, error) {
+		if err := NewRepo(tx).moduleExists(ctx, id, "FOR UPDATE"); err != nil {
 			return purge.Files{}, err
 		}
-		return purge.Modules(r.Context(), tx, []int32{id})
+		return purge.Modules(ctx, tx, []int32{id})
 	})
 	if err != nil {
 		return err
@@ -238,11 +239,12 @@ func (h *Handler) deleteSubject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = h.purgeTx(r.Context(), func(tx pgx.Tx) (purge.Files, error) {
-		if err := NewRepo(tx).lockSubject(r.Context(), id); err != nil {
+	ctx := r.Context()
+	err = h.purgeTx(ctx, func(tx pgx.Tx) (purge.Files, error) {
+		if err := NewRepo(tx).lockSubject(ctx, id); err != nil {
 			return purge.Files{}, err
 		}
-		return purge.Subjects(r.Context(), tx, []int32{id})
+		return purge.Subjects(ctx, tx, []int32{id})
 	})
 	if err != nil {
 		return err
@@ -316,26 +318,12 @@ RETURNING id, title, course, description, created_at`
 // optionally locking it ("", "FOR UPDATE", "FOR NO KEY UPDATE": constants
 // of the caller, never input).
 func (repo *Repo) moduleExists(ctx context.Context, id int32, lock string) error {
-	found, err := repo.exec(ctx, "load module", `SELECT 1 FROM modules WHERE id = $1 `+lock, id)
-	if err != nil {
-		return err
-	}
-	if !found {
-		return apperr.NotFound(msgModuleNotFound)
-	}
-	return nil
+	return repo.requireRow(ctx, "load module", msgModuleNotFound, `SELECT 1 FROM modules WHERE id = $1 `+lock, id)
 }
 
 // lockSubject locks the subject for deletion (404 "Предмет не найден" when missing).
 func (repo *Repo) lockSubject(ctx context.Context, id int32) error {
-	found, err := repo.exec(ctx, "lock subject", `SELECT 1 FROM subjects WHERE id = $1 FOR UPDATE`, id)
-	if err != nil {
-		return err
-	}
-	if !found {
-		return apperr.NotFound(msgSubjectNotFound)
-	}
-	return nil
+	return repo.requireRow(ctx, "lock subject", msgSubjectNotFound, `SELECT 1 FROM subjects WHERE id = $1 FOR UPDATE`, id)
 }
 
 // moduleTree reads every module, every subject (with its lessons as

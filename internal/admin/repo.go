@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/db"
 )
@@ -59,13 +60,27 @@ func all[T any](rows pgx.Rows, err error, what string) ([]T, error) {
 	return v, nil
 }
 
-// exec runs a statement and reports whether it touched a row.
+// exec runs a statement and reports whether it touched (for a SELECT,
+// returned) a row.
 func (repo *Repo) exec(ctx context.Context, what, sql string, args ...any) (bool, error) {
 	tag, err := repo.db.Exec(ctx, sql, args...)
 	if err != nil {
 		return false, fmt.Errorf("admin: %s: %w", what, err)
 	}
 	return tag.RowsAffected() > 0, nil
+}
+
+// requireRow runs a query for a row and answers the 404 with the notFound text
+// when there is none.
+func (repo *Repo) requireRow(ctx context.Context, what, notFound, sql string, args ...any) error {
+	ok, err := repo.exec(ctx, what, sql, args...)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.NotFound(notFound)
+	}
+	return nil
 }
 
 // userByID reads a user (without the password hash).

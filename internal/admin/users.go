@@ -202,14 +202,7 @@ INSERT INTO users (full_name, iin, role, phone, hashed_password)
 VALUES ($1, $2, $3::userrole, $4, $5)
 RETURNING id, iin, full_name, phone, role::text AS role, photo`
 	rows, err := repo.db.Query(ctx, q, nu.FullName, nu.IIN, string(nu.Role), nu.Phone, hash)
-	if err != nil {
-		return auth.User{}, fmt.Errorf("admin: insert user: %w", err)
-	}
-	u, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByNameLax[auth.User])
-	if err != nil {
-		return auth.User{}, fmt.Errorf("admin: insert user: %w", err)
-	}
-	return u, nil
+	return one[auth.User](rows, err, "insert user")
 }
 
 // lockUserByIIN reads the user with the IIN and locks the row until the

@@ -64,6 +64,15 @@ func open(root *os.Root, name string) (file, error) {
 	if err != nil {
 		return file{}, classify(err)
 	}
+	// The validators must describe the file served: the name may have been
+	// replaced (saves rename into place) since the Stat above.
+	if info, err = f.Stat(); err != nil || !info.Mode().IsRegular() {
+		f.Close()
+		if err != nil {
+			return file{}, fmt.Errorf("files: stat: %w", err)
+		}
+		return file{}, errMissing
+	}
 	return file{File: f, info: info}, nil
 }
 

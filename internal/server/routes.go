@@ -26,5 +26,5 @@ func mountDomains(r chi.Router, d Deps, authn func(http.Handler) http.Handler, t
 		gradesH.Routes(r, authn) // static /student/grades wins over /{lesson_id}/…
 	})
 	files.NewHandler(d.Pool, d.Store).Routes(r, authn)
-	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store, d.Log).Mount(r, authn) // /user, /admin/{users,groups,modules}
+	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store).Mount(r, authn) // /user, /admin/{users,groups,modules}
 }

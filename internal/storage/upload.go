@@ -56,11 +56,7 @@ type Part struct {
 
 // IsFile reports whether the part carries a filename parameter.
 func (p Part) IsFile() bool {
-	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
-	if err != nil {
-		return false
-	}
-	_, ok := params["filename"]
+	_, ok := p.filename()
 	return ok
 }
 
@@ -68,11 +64,18 @@ func (p Part) IsFile() bool {
 // ("" when absent). Extension rules (API.md §0.7) apply to this raw value;
 // multipart.Part.FileName would first reduce it with filepath.Base.
 func (p Part) ClientName() string {
+	name, _ := p.filename()
+	return name
+}
+
+// filename is the raw filename parameter of the part's Content-Disposition.
+func (p Part) filename() (string, bool) {
 	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
 	if err != nil {
-		return ""
+		return "", false
 	}
-	return params["filename"]
+	name, ok := params["filename"]
+	return name, ok
 }
 
 // Next returns the next part, or io.EOF after the last.

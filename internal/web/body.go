@@ -28,7 +28,7 @@ const MaxJSONBody = 2 << 20
 //	b, err := web.ReadJSON(r)
 //	if err != nil { return err }
 //	o := b.Root().Object()
-//	iin := o.Field("iin").Pattern(web.IINPattern)
+//	iin, _ := o.Field("iin").IIN()
 //	if err := b.Err(); err != nil { return err }
 type Body struct {
 	root   any
@@ -99,12 +99,11 @@ func jsonInvalid(raw []byte, err error) error {
 		offset = int64(len(raw))
 	}
 	msg := "Expecting value"
-	if syn != nil && syn.Error() != "" && !strings.HasPrefix(syn.Error(), "json: ") {
+	switch {
+	case syn != nil && syn.Error() != "":
 		msg = syn.Error()
-	} else if errors.Is(err, io.ErrUnexpectedEOF) {
+	case errors.Is(err, io.ErrUnexpectedEOF):
 		msg = "Unexpected end of input"
-	} else if syn != nil && syn.Error() != "" {
-		msg = syn.Error()
 	}
 	return invalidAt(raw, offset, msg)
 }
@@ -145,9 +144,6 @@ type Value struct {
 	parent  any // the enclosing object, reported as the input of "missing"
 }
 
-// Present reports whether the key exists (even with null).
-func (v Value) Present() bool { return v.present }
-
 // Null reports whether the value is absent or JSON null.
 func (v Value) Null() bool { return !v.present || v.v == nil }
 
@@ -156,10 +152,6 @@ func (v Value) Loc() []any { return v.loc }
 
 // Raw is the decoded JSON value (json.Number for numbers).
 func (v Value) Raw() any { return v.v }
-
-func (v Value) fail(typ, msg string, ctx map[string]any) {
-	v.b.issues = append(v.b.issues, apperr.Issue{Type: typ, Loc: v.loc, Msg: msg, Input: v.v, Ctx: ctx})
-}
 
 // required records "missing" and returns false when the value is absent.
 func (v Value) required() bool {
@@ -171,7 +163,9 @@ func (v Value) required() bool {
 }
 
 // Fail records an issue of the given type at this value.
-func (v Value) Fail(typ, msg string, ctx map[string]any) { v.fail(typ, msg, ctx) }
+func (v Value) Fail(typ, msg string, ctx map[string]any) {
+	v.b.issues = append(v.b.issues, apperr.Issue{Type: typ, Loc: v.loc, Msg: msg, Input: v.v, Ctx: ctx})
+}
 
 // Object is the value as an object (required).
 func (v Value) Object() Object {
@@ -180,7 +174,7 @@ func (v Value) Object() Object {
 	}
 	m, ok := v.v.(map[string]any)
 	if !ok {
-		v.fail("model_attributes_type", "Input should be a valid dictionary or object to extract fields from", nil)
+		v.Fail("model_attributes_type", "Input should be a valid dictionary or object to extract fields from", nil)
 		return Object{}
 	}
 	return Object{b: v.b, loc: v.loc, m: m, ok: true}
@@ -205,7 +199,7 @@ func (v Value) OptList() ([]Value, bool) {
 func (v Value) list() ([]Value, bool) {
 	items, ok := v.v.([]any)
 	if !ok {
-		v.fail("list_type", "Input should be a valid list", nil)
+		v.Fail("list_type", "Input should be a valid list", nil)
 		return nil, false
 	}
 	out := make([]Value, len(items))
@@ -227,11 +221,11 @@ func (v Value) Str() (string, bool) {
 	}
 	s, ok := v.v.(string)
 	if !ok {
-		v.fail("string_type", "Input should be a valid string", nil)
+		v.Fail("string_type", "Input should be a valid string", nil)
 		return "", false
 	}
 	if strings.ContainsRune(s, 0) {
-		v.fail("value_error", "Value error, "+NULRefused, map[string]any{"error": NULRefused})
+		v.Fail("value_error", "Value error, "+NULRefused, map[string]any{"error": NULRefused})
 		return "", false
 	}
 	return s, true
@@ -278,39 +272,40 @@ func (v Value) toInt() (int32, bool) {
 	case json.Number:
 		bf, _, err := big.ParseFloat(string(x), 10, 256, big.ToNearestEven)
 		if err != nil {
-			v.fail("int_type", "Input should be a valid integer", nil)
+			v.Fail("int_type", "Input should be a valid integer", nil)
 			return 0, false
 		}
 		if !bf.IsInt() {
-			v.fail("int_from_float", "Input should be a valid integer, got a number with a fractional part", nil)
+			v.Fail("int_from_float", "Input should be a valid integer, got a number with a fractional part", nil)
 			return 0, false
 		}
 		f = bf
 	case string:
 		s := strings.TrimSpace(x)
 		if !decimalString.MatchString(s) {
-			v.fail("int_parsing", "Input should be a valid integer, unable to parse string as an integer", nil)
+			v.Fail("int_parsing", "Input should be a valid integer, unable to parse string as an integer", nil)
 			return 0, false
 		}
 		f, _, _ = big.ParseFloat(s, 10, 256, big.ToNearestEven)
 	default:
-		v.fail("int_type", "Input should be a valid integer", nil)
+		v.Fail("int_type", "Input should be a valid integer", nil)
 		return 0, false
 	}
 	if f.Cmp(big.NewFloat(math.MinInt32)) < 0 {
-		v.fail("greater_than_equal", "Input should be greater than or equal to -2147483648", map[string]any{"ge": math.MinInt32})
+		v.Fail("greater_than_equal", "Input should be greater than or equal to -2147483648", map[string]any{"ge": math.MinInt32})
 		return 0, false
 	}
 	if f.Cmp(big.NewFloat(math.MaxInt32)) > 0 {
-		v.fail("less_than_equal", "Input should be less than or equal to 2147483647", map[string]any{"le": math.MaxInt32})
+		v.Fail("less_than_equal", "Input should be less than or equal to 2147483647", map[string]any{"le": math.MaxInt32})
 		return 0, false
 	}
 	n, _ := f.Int64()
 	return int32(n), true
 }
 
-// IINPattern is the IIN rule of the API (ASCII digits only, API.md §0.4).
-const IINPattern = `^\d{12}$`
+// iinPattern is the IIN rule as the 422 reports it; iinRe enforces it with
+// ASCII digits only (API.md §0.4).
+const iinPattern = `^\d{12}$`
 
 var iinRe = regexp.MustCompile(`^[0-9]{12}$`)
 
@@ -324,7 +319,7 @@ func (v Value) IIN() (string, bool) {
 		return "", false
 	}
 	if !IsIIN(s) {
-		v.fail("string_pattern_mismatch", "String should match pattern '"+IINPattern+"'", map[string]any{"pattern": IINPattern})
+		v.Fail("string_pattern_mismatch", "String should match pattern '"+iinPattern+"'", map[string]any{"pattern": iinPattern})
 		return "", false
 	}
 	return s, true
@@ -333,7 +328,7 @@ func (v Value) IIN() (string, bool) {
 // MinLen records string_too_short when s has fewer than n characters.
 func (v Value) MinLen(s string, n int) bool {
 	if utf8.RuneCountInString(s) < n {
-		v.fail("string_too_short", fmt.Sprintf("String should have at least %d %s", n, characters(n)), map[string]any{"min_length": n})
+		v.Fail("string_too_short", fmt.Sprintf("String should have at least %d %s", n, characters(n)), map[string]any{"min_length": n})
 		return false
 	}
 	return true
@@ -342,7 +337,7 @@ func (v Value) MinLen(s string, n int) bool {
 // MaxLen records string_too_long when s has more than n characters.
 func (v Value) MaxLen(s string, n int) bool {
 	if utf8.RuneCountInString(s) > n {
-		v.fail("string_too_long", fmt.Sprintf("String should have at most %d %s", n, characters(n)), map[string]any{"max_length": n})
+		v.Fail("string_too_long", fmt.Sprintf("String should have at most %d %s", n, characters(n)), map[string]any{"max_length": n})
 		return false
 	}
 	return true

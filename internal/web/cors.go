@@ -8,7 +8,7 @@ import (
 // CORS applies API.md §0.10 from PLACE_URL: an empty list or "*" is open mode
 // (any origin, no credentials); otherwise exact-match list mode with credentials.
 func CORS(placeURL string) func(http.Handler) http.Handler {
-	origins := ParseOrigins(placeURL)
+	origins := parseOrigins(placeURL)
 	open := len(origins) == 0 || (len(origins) == 1 && origins[0] == "*")
 	allowed := make(map[string]bool, len(origins))
 	for _, o := range origins {
@@ -62,9 +62,9 @@ func setOrigin(h http.Header, open bool, origin string) {
 	h.Add("Vary", "Origin")
 }
 
-// ParseOrigins splits PLACE_URL: whitespace and one pair of surrounding
+// parseOrigins splits PLACE_URL: whitespace and one pair of surrounding
 // quotes trimmed, split on commas, each trimmed, empties dropped.
-func ParseOrigins(placeURL string) []string {
+func parseOrigins(placeURL string) []string {
 	s := strings.TrimSpace(placeURL)
 	if len(s) >= 2 && (s[0] == '"' && s[len(s)-1] == '"' || s[0] == '\'' && s[len(s)-1] == '\'') {
 		s = s[1 : len(s)-1]

@@ -48,22 +48,6 @@ func Logger(ctx context.Context) *slog.Logger {
 	return discard
 }
 
-// RequestID is the request's id ("" outside a request).
-func RequestID(ctx context.Context) string {
-	if ri := infoFrom(ctx); ri != nil {
-		return ri.id
-	}
-	return ""
-}
-
-// ClientIP is the client address: the peer, or what a trusted proxy reported.
-func ClientIP(ctx context.Context) string {
-	if ri := infoFrom(ctx); ri != nil {
-		return ri.clientIP
-	}
-	return ""
-}
-
 // SetUserID records the authenticated user for the access log.
 func SetUserID(ctx context.Context, id int32) {
 	if ri := infoFrom(ctx); ri != nil {

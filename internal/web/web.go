@@ -72,7 +72,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		_ = JSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": verr.Issues})
 		return
 	}
-	if errors.Is(err, errClientGone) || r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+	if ctxErr := r.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
 		// The client went away: nothing to answer and nothing to alarm anyone about.
 		Logger(r.Context()).Debug("request canceled by client", "error", err)
 		w.WriteHeader(499)
@@ -102,8 +102,6 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	_ = JSON(w, status, Detail{Detail: e.Detail})
 }
-
-var errClientGone = errors.New("client disconnected")
 
 func routePattern(r *http.Request) string {
 	if rc := chi.RouteContext(r.Context()); rc != nil {
