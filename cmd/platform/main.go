@@ -44,7 +44,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	case "migrate":
 		return migrateCmd(ctx, args, environ, stdout, stderr)
 	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, version)
+		fmt.Fprintln(stdout, buildVersion())
 		return nil
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)

@@ -109,7 +109,7 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"version"}, nil, &out, &bytes.Buffer{}); err != nil || out.String() != fmt.Sprintln(version) {
+	if err := run(context.Background(), []string{"version"}, nil, &out, &bytes.Buffer{}); err != nil || out.String() != fmt.Sprintln(buildVersion()) {
 		t.Errorf("version: %q %v", out.String(), err)
 	}
 }
