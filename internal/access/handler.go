@@ -34,8 +34,9 @@ const (
 	msgLessonWithoutSubject = "Урок не привязан к предмету или модулю"
 )
 
-// Handler serves /access. Every endpoint is a single read or a single
-// statement followed by a read, so it needs no transaction: q is the pool.
+// Handler serves /access. Every endpoint writes at most one statement, and
+// a row that vanishes between its reads is answered as the endpoint's 404,
+// so none needs a transaction: q is the pool.
 type Handler struct {
 	q    db.DBTX
 	repo *Repo
@@ -44,6 +45,7 @@ type Handler struct {
 // NewHandler returns the /access handler on the pool.
 func NewHandler(pool *db.Pool) *Handler { return newHandler(pool) }
 
+// newHandler builds the handler on q (the pool, or a counting wrapper in tests).
 func newHandler(q db.DBTX) *Handler { return &Handler{q: q, repo: NewRepo(q)} }
 
 // overview: GET /access-overview (admin).
@@ -361,20 +363,12 @@ func notFoundAs(err error, detail string) error {
 // in a single 422 as FastAPI validates all parameters before answering.
 func pathIDs(r *http.Request, names ...string) ([]int32, error) {
 	ids := make([]int32, len(names))
-	var issues []apperr.Issue
+	errs := make([]error, len(names))
 	for i, name := range names {
-		id, err := web.PathID(r, name)
-		var verr *apperr.ValidationError
-		switch {
-		case errors.As(err, &verr):
-			issues = append(issues, verr.Issues...)
-		case err != nil:
-			return nil, err
-		}
-		ids[i] = id
+		ids[i], errs[i] = web.PathID(r, name)
 	}
-	if len(issues) > 0 {
-		return nil, apperr.Invalid(issues...)
+	if err := apperr.JoinInvalid(errs...); err != nil {
+		return nil, err
 	}
 	return ids, nil
 }

@@ -79,6 +79,7 @@ ORDER BY g.id`
 	return out, nil
 }
 
+// byOwner groups links by the module or subject they belong to.
 func byOwner(links []groupLink) map[int32][]groupName {
 	m := make(map[int32][]groupName)
 	for _, l := range links {
@@ -87,6 +88,7 @@ func byOwner(links []groupLink) map[int32][]groupName {
 	return m
 }
 
+// orEmpty is s, or an empty slice (a JSON []) when s is nil.
 func orEmpty[T any](s []T) []T {
 	if s == nil {
 		return []T{}
@@ -105,6 +107,24 @@ func collect[T any](ctx context.Context, q db.DBTX, sql string, args ...any) ([]
 		return nil, fmt.Errorf("access: scan: %w", err)
 	}
 	return out, nil
+}
+
+// one runs a query returning at most one row and scans it into T by column
+// name; errNotFound when there is none. what names the query in errors.
+func one[T any](ctx context.Context, q db.DBTX, what, sql string, args ...any) (T, error) {
+	var zero T
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return zero, fmt.Errorf("access: %s: %w", what, err)
+	}
+	v, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[T])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return zero, errNotFound
+	}
+	if err != nil {
+		return zero, fmt.Errorf("access: %s: %w", what, err)
+	}
+	return v, nil
 }
 
 // exists runs a SELECT EXISTS (…) query.
@@ -202,16 +222,9 @@ SELECT g.id, g.name, g.description
 FROM subject_group sg JOIN groups g ON g.id = sg.group_id
 WHERE sg.subject_id = $1
 ORDER BY g.id`
-	rows, err := repo.q.Query(ctx, subjectSQL, subjectID)
+	s, err := one[subjectGroups](ctx, repo.q, "subject", subjectSQL, subjectID)
 	if err != nil {
-		return subjectGroups{}, fmt.Errorf("access: subject: %w", err)
-	}
-	s, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[subjectGroups])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return subjectGroups{}, errNotFound
-	}
-	if err != nil {
-		return subjectGroups{}, fmt.Errorf("access: subject: %w", err)
+		return subjectGroups{}, err
 	}
 	if s.Groups, err = collect[group](ctx, repo.q, groupsSQL, subjectID); err != nil {
 		return subjectGroups{}, err
@@ -222,18 +235,7 @@ ORDER BY g.id`
 // UserByIIN reads the id and role of the user with the IIN; errNotFound when none.
 func (repo *Repo) UserByIIN(ctx context.Context, iin string) (userRole, error) {
 	const sql = `SELECT id, role::text AS role FROM users WHERE iin = $1`
-	rows, err := repo.q.Query(ctx, sql, iin)
-	if err != nil {
-		return userRole{}, fmt.Errorf("access: user: %w", err)
-	}
-	u, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[userRole])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return userRole{}, errNotFound
-	}
-	if err != nil {
-		return userRole{}, fmt.Errorf("access: user: %w", err)
-	}
-	return u, nil
+	return one[userRole](ctx, repo.q, "user", sql, iin)
 }
 
 // errTeacherGone reports that the teacher was deleted before the update.

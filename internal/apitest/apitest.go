@@ -44,8 +44,6 @@ type Options struct {
 	BcryptCost     int            // default 4 (bcrypt's minimum: tests stay fast)
 	Secret         string         // default TestSecret
 	TLS            bool           // serve over HTTPS (httptest's certificate)
-	// Wrap, when set, wraps the server's handler (e.g. to inject a panicking route).
-	Wrap func(http.Handler) http.Handler
 }
 
 // Env is one test's server, database and static root.
@@ -57,7 +55,6 @@ type Env struct {
 	StaticDir string
 	Server    *httptest.Server
 	Logs      *SyncBuffer
-	cost      int
 	seq       atomic.Int64
 }
 
@@ -114,15 +111,11 @@ func NewWith(t testing.TB, o Options) *Env {
 		Store:     store,
 		StaticDir: dir,
 		Logs:      logs,
-		cost:      o.BcryptCost,
 	}
 	h := server.New(server.Deps{
 		Log: log, Pool: pool, Tokens: env.Tokens, Hasher: env.Hasher, Store: store,
 		PlaceURL: o.PlaceURL, TrustedProxies: o.TrustedProxies,
 	})
-	if o.Wrap != nil {
-		h = o.Wrap(h)
-	}
 	if o.TLS {
 		env.Server = httptest.NewTLSServer(h)
 	} else {
@@ -226,18 +219,18 @@ type Request struct {
 func (e *Env) Do(t testing.TB, method, path string, as User, body any) *Response {
 	t.Helper()
 	req := Request{Method: method, Path: path, Token: as.Token, Header: http.Header{}}
-	switch b := body.(type) {
-	case nil:
-	case string:
-		req.Body = strings.NewReader(b)
-		req.Header.Set("Content-Type", "application/json")
-	case []byte:
-		req.Body = bytes.NewReader(b)
-		req.Header.Set("Content-Type", "application/json")
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			t.Fatalf("apitest: encode body: %v", err)
+	if body != nil {
+		var raw []byte
+		switch b := body.(type) {
+		case string:
+			raw = []byte(b)
+		case []byte:
+			raw = b
+		default:
+			var err error
+			if raw, err = json.Marshal(b); err != nil {
+				t.Fatalf("apitest: encode body: %v", err)
+			}
 		}
 		req.Body = bytes.NewReader(raw)
 		req.Header.Set("Content-Type", "application/json")
@@ -392,12 +385,14 @@ type SyncBuffer struct {
 	buf bytes.Buffer
 }
 
+// Write appends p to the buffer.
 func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
+// String returns everything written so far.
 func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -1,6 +1,7 @@
 package apperr
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -47,4 +48,24 @@ func ValueError(loc []any, input any, explanation string) Issue {
 // Missing is the "Field required" issue; input is the enclosing object (nil for a missing body).
 func Missing(loc []any, input any) Issue {
 	return Issue{Type: "missing", Loc: loc, Msg: "Field required", Input: input}
+}
+
+// JoinInvalid merges the 422s among errs into one, as FastAPI reports path
+// and body problems together. It returns the first error that is not a 422
+// as is, and nil when every err is nil.
+func JoinInvalid(errs ...error) error {
+	var issues []Issue
+	for _, err := range errs {
+		var v *ValidationError
+		switch {
+		case errors.As(err, &v):
+			issues = append(issues, v.Issues...)
+		case err != nil:
+			return err
+		}
+	}
+	if len(issues) == 0 {
+		return nil
+	}
+	return Invalid(issues...)
 }

@@ -372,21 +372,3 @@ func TestBcryptQueueFull(t *testing.T) {
 	}
 	login(t, env, u.IIN, u.Password).Status(t, 200)
 }
-
-// A caller waiting for a busy slot gives up when its context ends.
-func TestHasherWaitCanceled(t *testing.T) {
-	t.Parallel()
-	h := auth.NewHasher(13, 1) // one slot, a slow hash (~0.5 s) to wait behind
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_, _ = h.Hash(context.Background(), "occupies the slot")
-	}()
-	time.Sleep(20 * time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
-	defer cancel()
-	if _, err := h.Hash(ctx, "x"); err == nil {
-		t.Error("hash ran while the only slot was busy")
-	}
-	<-done
-}

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"platform/internal/apperr"
 	"platform/internal/web"
@@ -136,7 +137,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		return apperr.Invalid(issues...)
 	}
 	refused := apperr.Unauthenticated("Неверный ИИН или пароль")
-	if len([]rune(username)) > maxTokenUsername {
+	if utf8.RuneCountInString(username) > maxTokenUsername {
 		return refused
 	}
 	u, err := h.authenticate(r.Context(), username, password)

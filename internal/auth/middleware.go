@@ -41,7 +41,7 @@ func Authenticate(tokens *Tokens, repo *Repo) func(http.Handler) http.Handler {
 				return
 			}
 			web.SetUserID(r.Context(), u.ID)
-			next.ServeHTTP(w, r.WithContext(WithUser(r.Context(), u)))
+			next.ServeHTTP(w, r.WithContext(withUser(r.Context(), u)))
 		})
 	}
 }

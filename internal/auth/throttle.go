@@ -11,11 +11,11 @@ import (
 // Throttle is the login throttle of API.md §0.5.4, kept in table
 // login_attempts so every instance shares it and it survives restarts.
 type Throttle struct {
-	db db.DBTX
+	q db.DBTX
 }
 
 // NewThrottle returns a Throttle on the given database.
-func NewThrottle(q db.DBTX) *Throttle { return &Throttle{db: q} }
+func NewThrottle(q db.DBTX) *Throttle { return &Throttle{q: q} }
 
 // Attempt counts one login attempt for key in a single statement, so
 // concurrent attempts serialise on the row. It returns the minutes left
@@ -43,7 +43,7 @@ ON CONFLICT (iin) DO UPDATE SET
 RETURNING CASE WHEN locked_until > now() AND last_failed_at <> now()
                THEN GREATEST(1, CEIL(EXTRACT(EPOCH FROM locked_until - now()) / 60))::int
                ELSE 0 END`
-	if err := t.db.QueryRow(ctx, q, key).Scan(&lockedMinutes); err != nil {
+	if err := t.q.QueryRow(ctx, q, key).Scan(&lockedMinutes); err != nil {
 		return 0, fmt.Errorf("auth: count login attempt: %w", err)
 	}
 	return lockedMinutes, nil
@@ -52,7 +52,7 @@ RETURNING CASE WHEN locked_until > now() AND last_failed_at <> now()
 // Reset clears the key's counter and lock (a successful login, a password reset).
 func (t *Throttle) Reset(ctx context.Context, key string) error {
 	const q = `DELETE FROM login_attempts WHERE iin = $1`
-	if _, err := t.db.Exec(ctx, q, key); err != nil {
+	if _, err := t.q.Exec(ctx, q, key); err != nil {
 		return fmt.Errorf("auth: reset login attempts: %w", err)
 	}
 	return nil
@@ -64,7 +64,7 @@ func (t *Throttle) Purge(ctx context.Context) (int64, error) {
 DELETE FROM login_attempts
 WHERE last_failed_at < now() - interval '1 day'
   AND (locked_until IS NULL OR locked_until <= now())`
-	tag, err := t.db.Exec(ctx, q)
+	tag, err := t.q.Exec(ctx, q)
 	if err != nil {
 		return 0, fmt.Errorf("auth: purge login attempts: %w", err)
 	}

@@ -70,8 +70,8 @@ func ShortName(fullName string) string {
 
 type ctxKey struct{}
 
-// WithUser returns ctx carrying the authenticated user.
-func WithUser(ctx context.Context, u User) context.Context {
+// withUser returns ctx carrying the authenticated user.
+func withUser(ctx context.Context, u User) context.Context {
 	return context.WithValue(ctx, ctxKey{}, u)
 }
 

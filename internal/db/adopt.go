@@ -290,6 +290,7 @@ func verifyBaseline(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
+// displayType names a column type for the refusal message.
 func displayType(dataType, udtName string) string {
 	if dataType == "USER-DEFINED" {
 		return udtName
@@ -297,7 +298,7 @@ func displayType(dataType, udtName string) string {
 	return dataType
 }
 
-// tableExists reports whether a base table exists in the current schema.
+// tableExists reports whether a table (or view) exists in the current schema.
 func tableExists(ctx context.Context, conn *pgx.Conn, table string) (bool, error) {
 	const q = `
 		SELECT EXISTS (

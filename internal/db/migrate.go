@@ -1,4 +1,3 @@
-// Package db sets up the PostgreSQL pool, runs migrations and classifies PostgreSQL errors.
 package db
 
 import (
@@ -31,7 +30,10 @@ import (
 // itself and Up as one critical section.
 const migrateLockKey int64 = 0x706c6174666f726d
 
-// Migrate adopts an Alembic-managed or create_all-built database when needed (SCHEMA.md §3), then applies every pending migration. It holds one PostgreSQL session advisory lock (fixed application key) for the whole adoption+migration, so instances starting together are safe.
+// Migrate adopts an Alembic-managed or create_all-built database when needed
+// (SCHEMA.md §3), then applies every pending migration. It holds one
+// PostgreSQL session advisory lock (fixed application key) for the whole
+// adoption and migration, so instances starting together are safe.
 func Migrate(ctx context.Context, databaseURL string, log *slog.Logger) error {
 	log = orDiscard(log)
 	return withMigrateLock(ctx, databaseURL, func(conn *pgx.Conn) error {
@@ -67,14 +69,14 @@ func Migrate(ctx context.Context, databaseURL string, log *slog.Logger) error {
 			log.Info("database adopted", "from", plan.from)
 		}
 
-		before, _, err := currentVersion(m)
+		before, err := currentVersion(m)
 		if err != nil {
 			return fmt.Errorf("db: migrate: read version: %w", err)
 		}
 		if err := runCancellable(ctx, m, m.Up); err != nil {
 			return fmt.Errorf("db: migrate: up: %w", err)
 		}
-		after, _, err := currentVersion(m)
+		after, err := currentVersion(m)
 		if err != nil {
 			return fmt.Errorf("db: migrate: read version: %w", err)
 		}
@@ -111,14 +113,14 @@ func MigrateDown(ctx context.Context, databaseURL string, steps int, log *slog.L
 		}
 		defer closeMigrate(m)
 
-		before, _, err := currentVersion(m)
+		before, err := currentVersion(m)
 		if err != nil {
 			return fmt.Errorf("db: migrate down: read version: %w", err)
 		}
 		if err := runCancellable(ctx, m, func() error { return m.Steps(-steps) }); err != nil {
 			return fmt.Errorf("db: migrate down: %w", err)
 		}
-		after, _, err := currentVersion(m)
+		after, err := currentVersion(m)
 		if err != nil {
 			return fmt.Errorf("db: migrate down: read version: %w", err)
 		}
@@ -268,13 +270,14 @@ func runCancellable(ctx context.Context, m *migrate.Migrate, op func() error) er
 	return ctx.Err()
 }
 
-// currentVersion is m.Version with "no version yet" reported as 0.
-func currentVersion(m *migrate.Migrate) (uint, bool, error) {
-	v, dirty, err := m.Version()
+// currentVersion is m.Version with "no version yet" reported as 0; the
+// dirty flag is left out, as the callers only log the version.
+func currentVersion(m *migrate.Migrate) (uint, error) {
+	v, _, err := m.Version()
 	if errors.Is(err, migrate.ErrNilVersion) {
-		return 0, false, nil
+		return 0, nil
 	}
-	return v, dirty, err
+	return v, err
 }
 
 // orDiscard lets callers pass a nil logger (tests, tools).

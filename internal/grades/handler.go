@@ -18,11 +18,7 @@ type Handler struct {
 }
 
 // NewHandler returns the grade summary handler.
-func NewHandler(pool *db.Pool) *Handler { return NewHandlerOn(pool) }
-
-// NewHandlerOn is NewHandler on any db.DBTX: tests pass a counting wrapper
-// to check the query count.
-func NewHandlerOn(q db.DBTX) *Handler { return &Handler{q: q} }
+func NewHandler(pool *db.Pool) *Handler { return &Handler{q: pool} }
 
 // summary is GET /lessons/student/grades: the caller's own data, any role.
 func (h *Handler) summary(w http.ResponseWriter, r *http.Request) error {

@@ -31,12 +31,12 @@ type Handler struct {
 
 // NewHandler returns the /lessons handler.
 func NewHandler(pool *db.Pool, store *storage.Store) *Handler {
-	return NewHandlerOn(pool, pool, store)
+	return newHandler(pool, pool, store)
 }
 
-// NewHandlerOn is NewHandler whose statements outside transactions go
+// newHandler is NewHandler whose statements outside transactions go
 // through q: tests pass a counting wrapper to check the fixed query counts.
-func NewHandlerOn(pool *db.Pool, q db.DBTX, store *storage.Store) *Handler {
+func newHandler(pool *db.Pool, q db.DBTX, store *storage.Store) *Handler {
 	return &Handler{pool: pool, q: q, store: store}
 }
 
@@ -65,7 +65,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 		in.Description = s
 	}
 	in.TestID, _ = o.Field("test_id").OptInt()
-	if err := invalid(pathErr, b.Err()); err != nil {
+	if err := apperr.JoinInvalid(pathErr, b.Err()); err != nil {
 		return err
 	}
 
@@ -224,25 +224,6 @@ func (h *Handler) saveLessonFile(up *storage.Upload, p storage.Part) (string, er
 // detached is the request's context for cleanup after a failure: removal
 // must run even when the client has gone (the store only logs with it).
 func detached(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
-
-// invalid joins the 422s of the path and the body into one response, as
-// FastAPI reports them together; any other error is returned as is.
-func invalid(errs ...error) error {
-	var issues []apperr.Issue
-	for _, err := range errs {
-		var v *apperr.ValidationError
-		switch {
-		case errors.As(err, &v):
-			issues = append(issues, v.Issues...)
-		case err != nil:
-			return err
-		}
-	}
-	if len(issues) == 0 {
-		return nil
-	}
-	return apperr.Invalid(issues...)
-}
 
 // notBlank reports whether a comment has something besides whitespace.
 func notBlank(s *string) bool { return s != nil && strings.TrimSpace(*s) != "" }

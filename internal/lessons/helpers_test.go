@@ -117,8 +117,6 @@ func (f fixture) files(t *testing.T, rel string) []string {
 	return out
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // part is one multipart field; file parts carry a filename parameter.
 type part struct {
 	field    string

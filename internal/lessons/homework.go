@@ -314,7 +314,7 @@ func (h *Handler) grade(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	grade, _ := b.Root().Object().Field("grade").Int()
-	if err := invalid(pathErr, b.Err()); err != nil {
+	if err := apperr.JoinInvalid(pathErr, b.Err()); err != nil {
 		return err
 	}
 	repo := NewRepo(h.q)

@@ -31,14 +31,16 @@ func (f Files) Remove(ctx context.Context, s *storage.Store) {
 	}
 }
 
-func collect(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]string, error) {
+// collect runs a query returning one column and gathers its values.
+func collect[T any](ctx context.Context, tx pgx.Tx, q string, args ...any) ([]T, error) {
 	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	return pgx.CollectRows(rows, pgx.RowTo[T])
 }
 
+// exec runs the statements in order with the same arguments.
 func exec(ctx context.Context, tx pgx.Tx, what string, qs []string, args ...any) error {
 	for _, q := range qs {
 		if _, err := tx.Exec(ctx, q, args...); err != nil {
@@ -53,7 +55,7 @@ func Submissions(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	if len(ids) == 0 {
 		return Files{}, nil
 	}
-	paths, err := collect(ctx, tx, `SELECT file_path FROM submission_files WHERE submission_id = ANY($1) AND file_path <> ''`, ids)
+	paths, err := collect[string](ctx, tx, `SELECT file_path FROM submission_files WHERE submission_id = ANY($1) AND file_path <> ''`, ids)
 	if err != nil {
 		return Files{}, fmt.Errorf("purge: submission files: %w", err)
 	}
@@ -84,7 +86,7 @@ func Lessons(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	if len(ids) == 0 {
 		return Files{}, nil
 	}
-	subIDs, err := ints(ctx, tx, `SELECT id FROM lesson_submissions WHERE lesson_id = ANY($1)`, ids)
+	subIDs, err := collect[int32](ctx, tx, `SELECT id FROM lesson_submissions WHERE lesson_id = ANY($1)`, ids)
 	if err != nil {
 		return Files{}, fmt.Errorf("purge: lesson submissions: %w", err)
 	}
@@ -98,12 +100,12 @@ func Lessons(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	}, ids); err != nil {
 		return Files{}, err
 	}
-	urls, err := collect(ctx, tx, `DELETE FROM lessons WHERE id = ANY($1) RETURNING content_url`, ids)
+	urls, err := collect[string](ctx, tx, `DELETE FROM lessons WHERE id = ANY($1) RETURNING content_url`, ids)
 	if err != nil {
 		return Files{}, fmt.Errorf("purge: lessons: %w", err)
 	}
 	// A document is removed only when no remaining lesson points at it.
-	docs, err := collect(ctx, tx, `
+	docs, err := collect[string](ctx, tx, `
 SELECT DISTINCT u FROM unnest($1::text[]) AS u
 WHERE u LIKE '/static/lesson\_docs/%'
   AND NOT EXISTS (SELECT 1 FROM lessons WHERE content_url = u)`, urls)
@@ -124,14 +126,14 @@ func Subjects(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	if len(ids) == 0 {
 		return Files{}, nil
 	}
-	testIDs, err := ints(ctx, tx, `SELECT id FROM tests WHERE subject_id = ANY($1)`, ids)
+	testIDs, err := collect[int32](ctx, tx, `SELECT id FROM tests WHERE subject_id = ANY($1)`, ids)
 	if err != nil {
 		return Files{}, fmt.Errorf("purge: subject tests: %w", err)
 	}
 	if err := Tests(ctx, tx, testIDs); err != nil {
 		return Files{}, err
 	}
-	lessonIDs, err := ints(ctx, tx, `SELECT id FROM lessons WHERE subject_id = ANY($1)`, ids)
+	lessonIDs, err := collect[int32](ctx, tx, `SELECT id FROM lessons WHERE subject_id = ANY($1)`, ids)
 	if err != nil {
 		return Files{}, fmt.Errorf("purge: subject lessons: %w", err)
 	}
@@ -152,7 +154,7 @@ func Modules(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	if len(ids) == 0 {
 		return Files{}, nil
 	}
-	subjectIDs, err := ints(ctx, tx, `SELECT id FROM subjects WHERE module_id = ANY($1)`, ids)
+	subjectIDs, err := collect[int32](ctx, tx, `SELECT id FROM subjects WHERE module_id = ANY($1)`, ids)
 	if err != nil {
 		return Files{}, fmt.Errorf("purge: module subjects: %w", err)
 	}
@@ -175,7 +177,7 @@ func Users(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	if len(ids) == 0 {
 		return Files{}, nil
 	}
-	subIDs, err := ints(ctx, tx, `SELECT id FROM lesson_submissions WHERE user_id = ANY($1)`, ids)
+	subIDs, err := collect[int32](ctx, tx, `SELECT id FROM lesson_submissions WHERE user_id = ANY($1)`, ids)
 	if err != nil {
 		return Files{}, fmt.Errorf("purge: user submissions: %w", err)
 	}
@@ -192,7 +194,7 @@ func Users(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	}, ids); err != nil {
 		return Files{}, err
 	}
-	photos, err := collect(ctx, tx, `DELETE FROM users WHERE id = ANY($1) RETURNING coalesce(photo, '')`, ids)
+	photos, err := collect[string](ctx, tx, `DELETE FROM users WHERE id = ANY($1) RETURNING coalesce(photo, '')`, ids)
 	if err != nil {
 		return Files{}, fmt.Errorf("purge: users: %w", err)
 	}
@@ -219,14 +221,7 @@ func Groups(ctx context.Context, tx pgx.Tx, ids []int32) error {
 	}, ids)
 }
 
-func ints(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]int32, error) {
-	rows, err := tx.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[int32])
-}
-
+// homeworkDir is the folder of a lesson's homework files.
 func homeworkDir(lessonID int32) string {
 	return storage.HomeworkDir + "/lesson_" + strconv.Itoa(int(lessonID))
 }

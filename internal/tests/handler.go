@@ -122,7 +122,7 @@ func (h *Handler) readable(ctx context.Context, u auth.User, id int32) (testRow,
 
 // canRead refuses a caller who may not read the subject (API.md §0.6).
 func canRead(ctx context.Context, repo *Repo, u auth.User, s policy.Subject) error {
-	ok, err := policy.CanReadSubject(ctx, repo.db, u, s)
+	ok, err := policy.CanReadSubject(ctx, repo.q, u, s)
 	if err != nil {
 		return err
 	}

@@ -18,11 +18,11 @@ var errNotFound = errors.New("tests: not found")
 
 // Repo is the SQL of the quiz domain.
 type Repo struct {
-	db db.DBTX
+	q db.DBTX
 }
 
 // NewRepo returns a Repo on a pool or a transaction.
-func NewRepo(q db.DBTX) *Repo { return &Repo{db: q} }
+func NewRepo(q db.DBTX) *Repo { return &Repo{q: q} }
 
 // test reads a test with its subject's module and teacher (for the access
 // rules); forUpdate locks the test row so concurrent updates and deletes of
@@ -36,7 +36,7 @@ WHERE t.id = $1`
 	if forUpdate {
 		sql += ` FOR UPDATE OF t`
 	}
-	t, err := one[testRow](ctx, repo.db, "load test", sql, id)
+	t, err := one[testRow](ctx, repo.q, "load test", sql, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return testRow{}, errNotFound
 	}
@@ -46,7 +46,7 @@ WHERE t.id = $1`
 // bySubject lists a subject's tests by id.
 func (repo *Repo) bySubject(ctx context.Context, subjectID int32) ([]Test, error) {
 	const q = `SELECT id, title, subject_id, lesson_id FROM tests WHERE subject_id = $1 ORDER BY id`
-	return collect(ctx, repo.db, "tests by subject", q, pgx.RowToStructByName[Test], subjectID)
+	return collect(ctx, repo.q, "tests by subject", q, pgx.RowToStructByName[Test], subjectID)
 }
 
 // questions lists a test's questions by id, options not filled.
@@ -54,7 +54,7 @@ func (repo *Repo) questions(ctx context.Context, testID int32) ([]Question, erro
 	const q = `
 SELECT id, question_text, correct_option_index
 FROM questions WHERE test_id = $1 ORDER BY id`
-	return collect(ctx, repo.db, "questions", q, pgx.RowToStructByName[Question], testID)
+	return collect(ctx, repo.q, "questions", q, pgx.RowToStructByName[Question], testID)
 }
 
 // fillOptions loads the options of all the questions in one query.
@@ -70,7 +70,7 @@ func (repo *Repo) fillOptions(ctx context.Context, qs []Question) error {
 	const q = `
 SELECT id, question_id, option_text, option_index
 FROM options WHERE question_id = ANY($1) ORDER BY id`
-	opts, err := collect(ctx, repo.db, "options", q, pgx.RowToStructByName[Option], ids)
+	opts, err := collect(ctx, repo.q, "options", q, pgx.RowToStructByName[Option], ids)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (repo *Repo) result(ctx context.Context, testID, userID int32) (*catalog.Re
 	const q = `
 SELECT id, user_id, lesson_id, test_id, score, submitted_at
 FROM results WHERE test_id = $1 AND user_id = $2 ORDER BY id LIMIT 1`
-	rs, err := collect(ctx, repo.db, "result", q, pgx.RowToStructByName[catalog.Result], testID, userID)
+	rs, err := collect(ctx, repo.q, "result", q, pgx.RowToStructByName[catalog.Result], testID, userID)
 	if err != nil || len(rs) == 0 {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func (repo *Repo) insertResult(ctx context.Context, userID, lessonID, testID int
 INSERT INTO results (user_id, lesson_id, test_id, score, submitted_at)
 VALUES ($1, $2, $3, $4, now())
 RETURNING id, user_id, lesson_id, test_id, score, submitted_at`
-	return one[catalog.Result](ctx, repo.db, "insert result", q, userID, lessonID, testID, score)
+	return one[catalog.Result](ctx, repo.q, "insert result", q, userID, lessonID, testID, score)
 }
 
 // insertTest creates the tests row.
@@ -112,7 +112,7 @@ func (repo *Repo) insertTest(ctx context.Context, title string, subjectID int32,
 	const q = `
 INSERT INTO tests (title, subject_id, lesson_id) VALUES ($1, $2, $3)
 RETURNING id, title, subject_id, lesson_id`
-	return one[Test](ctx, repo.db, "insert test", q, title, subjectID, lessonID)
+	return one[Test](ctx, repo.q, "insert test", q, title, subjectID, lessonID)
 }
 
 // updateTest rewrites the tests row.
@@ -120,7 +120,7 @@ func (repo *Repo) updateTest(ctx context.Context, id int32, title string, subjec
 	const q = `
 UPDATE tests SET title = $2, subject_id = $3, lesson_id = $4 WHERE id = $1
 RETURNING id, title, subject_id, lesson_id`
-	return one[Test](ctx, repo.db, "update test", q, id, title, subjectID, lessonID)
+	return one[Test](ctx, repo.q, "update test", q, id, title, subjectID, lessonID)
 }
 
 // deleteQuestions removes a test's questions and their options.
@@ -128,7 +128,7 @@ func (repo *Repo) deleteQuestions(ctx context.Context, testID int32) error {
 	const delOptions = `DELETE FROM options WHERE question_id IN (SELECT id FROM questions WHERE test_id = $1)`
 	const delQuestions = `DELETE FROM questions WHERE test_id = $1`
 	for _, q := range []string{delOptions, delQuestions} {
-		if _, err := repo.db.Exec(ctx, q, testID); err != nil {
+		if _, err := repo.q.Exec(ctx, q, testID); err != nil {
 			return fmt.Errorf("tests: delete questions: %w", err)
 		}
 	}
@@ -144,7 +144,7 @@ func (repo *Repo) insertQuestions(ctx context.Context, testID int32, qs []draftQ
 		return nil
 	}
 	const allocate = `SELECT nextval(pg_get_serial_sequence('questions', 'id'))::int4 FROM generate_series(1, $1)`
-	ids, err := collect(ctx, repo.db, "allocate question ids", allocate, pgx.RowTo[int32], len(qs))
+	ids, err := collect(ctx, repo.q, "allocate question ids", allocate, pgx.RowTo[int32], len(qs))
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (repo *Repo) insertQuestions(ctx context.Context, testID int32, qs []draftQ
 	const insQuestions = `
 INSERT INTO questions (id, test_id, question_text, correct_option_index)
 SELECT q.id, $1, q.text, q.correct FROM unnest($2::int4[], $3::text[], $4::int4[]) AS q(id, text, correct)`
-	if _, err := repo.db.Exec(ctx, insQuestions, testID, ids, texts, corrects); err != nil {
+	if _, err := repo.q.Exec(ctx, insQuestions, testID, ids, texts, corrects); err != nil {
 		return fmt.Errorf("tests: insert questions: %w", err)
 	}
 	// ORDER BY the position so option ids follow the body's order too.
@@ -176,7 +176,7 @@ INSERT INTO options (question_id, option_text, option_index)
 SELECT o.qid, o.text, o.idx
 FROM unnest($1::int4[], $2::text[], $3::int4[]) WITH ORDINALITY AS o(qid, text, idx, n)
 ORDER BY o.n`
-	if _, err := repo.db.Exec(ctx, insOptions, optQ, optTexts, optIdx); err != nil {
+	if _, err := repo.q.Exec(ctx, insOptions, optQ, optTexts, optIdx); err != nil {
 		return fmt.Errorf("tests: insert options: %w", err)
 	}
 	return nil
@@ -184,14 +184,15 @@ ORDER BY o.n`
 
 // subject reads a subject for the access rules; errNotFound when missing.
 func (repo *Repo) subject(ctx context.Context, id int32) (policy.Subject, error) {
-	return notFound(policy.LoadSubject(ctx, repo.db, id))
+	return notFound(policy.LoadSubject(ctx, repo.q, id))
 }
 
 // lessonSubject reads the subject of a lesson; errNotFound when the lesson is missing.
 func (repo *Repo) lessonSubject(ctx context.Context, lessonID int32) (policy.Subject, error) {
-	return notFound(policy.LessonSubject(ctx, repo.db, lessonID))
+	return notFound(policy.LessonSubject(ctx, repo.q, lessonID))
 }
 
+// notFound turns policy's missing-row error into this package's errNotFound.
 func notFound(s policy.Subject, err error) (policy.Subject, error) {
 	if errors.Is(err, policy.ErrNotFound) {
 		return s, errNotFound
@@ -199,6 +200,7 @@ func notFound(s policy.Subject, err error) (policy.Subject, error) {
 	return s, err
 }
 
+// collect runs a query and scans every row with scan; what names it in errors.
 func collect[T any](ctx context.Context, q db.DBTX, what, sql string, scan pgx.RowToFunc[T], args ...any) ([]T, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
@@ -211,6 +213,7 @@ func collect[T any](ctx context.Context, q db.DBTX, what, sql string, scan pgx.R
 	return out, nil
 }
 
+// one runs a query that must return exactly one row, scanned into T by column name.
 func one[T any](ctx context.Context, q db.DBTX, what, sql string, args ...any) (T, error) {
 	var zero T
 	rows, err := q.Query(ctx, sql, args...)

@@ -70,8 +70,6 @@ SELECT $1, 'Вариант ' || n, n FROM generate_series(0, 2) AS n ORDER BY n`
 	return q
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // body builds a create/update body; questions are {text, correct, option indexes…}.
 type question struct {
 	text    string
