@@ -102,7 +102,7 @@ SELECT (SELECT count(*) FROM g) + (SELECT count(*) FROM t) + (SELECT count(*) FR
 		        'https://video.example/' || s.id || '/' || i, now() AT TIME ZONE 'UTC'
 		 FROM subjects s, generate_series(1, 8) i`,
 		`INSERT INTO users (full_name, iin, role, hashed_password)
-		 SELECT 'Студент Нагрузка ' || i, lpad(i::text, 12, '7'), 'student', $1 FROM generate_series(1, $2::int) i`,
+		 SELECT 'Студент Нагрузка ' || i, '7' || lpad(i::text, 11, '0'), 'student', $1 FROM generate_series(1, $2::int) i`,
 		`INSERT INTO user_group (user_id, group_id)
 		 SELECT u.id, (SELECT min(id) FROM groups) + u.id % 4 FROM users u WHERE u.role = 'student'`,
 		`INSERT INTO tests (title, subject_id, lesson_id)
@@ -168,7 +168,7 @@ func load(ctx context.Context, o options) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			iin := strings.Repeat("7", 12-len(fmt.Sprint(i))) + fmt.Sprint(i)
+			iin := fmt.Sprintf("7%011d", i) // as seeded
 			// Like a real client, a login shed with 503 is retried after
 			// Retry-After (1 s); every attempt is reported.
 			var token string
