@@ -242,11 +242,13 @@ func (repo *Repo) groupByID(ctx context.Context, id int32, lock string) (group, 
 }
 
 // linkUsers adds the existing users among ids to the group; existing links
-// and unknown ids are skipped.
+// and unknown ids are skipped. FOR KEY SHARE makes the insert wait for a
+// concurrent delete of one of the users and then skip it, instead of failing
+// on the foreign key.
 func (repo *Repo) linkUsers(ctx context.Context, groupID int32, ids []int32) error {
 	const q = `
 INSERT INTO user_group (user_id, group_id)
-SELECT u.id, $1 FROM users u WHERE u.id = ANY($2)
+SELECT u.id, $1 FROM users u WHERE u.id = ANY($2) FOR KEY SHARE
 ON CONFLICT DO NOTHING`
 	_, err := repo.exec(ctx, "link users", q, groupID, ids)
 	return err

@@ -1,8 +1,11 @@
 package admin_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"platform/internal/apitest"
 	"platform/internal/auth"
@@ -154,5 +157,38 @@ func TestDeleteGroupWithUsers(t *testing.T) {
 	}
 	if fileExists(env, "homework/lesson_9/s.pdf") {
 		t.Fatal("submission file kept")
+	}
+}
+
+// Adding a user to a group while that user is being deleted waits for the
+// delete and skips the user: never a 500 from the foreign key.
+func TestAddMemberDuringUserDelete(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	admin := env.User(t, auth.Admin)
+	victim := env.User(t, auth.Student)
+	gid := env.ID(t, `INSERT INTO groups (name) VALUES ('Гонка') RETURNING id`)
+
+	ctx := context.Background()
+	tx, err := env.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, victim.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *apitest.Response, 1)
+	go func() {
+		done <- env.Do(t, "POST", fmt.Sprintf("/admin/groups/%d/users", gid), admin, []int32{victim.ID})
+	}()
+	time.Sleep(200 * time.Millisecond) // the request is now waiting on the deleted row
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res := <-done
+	res.Status(t, 200)
+	if n := env.Count(t, `SELECT count(*) FROM user_group WHERE group_id = $1`, gid); n != 0 {
+		t.Errorf("%d links to a deleted user", n)
 	}
 }
