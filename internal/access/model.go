@@ -57,13 +57,6 @@ type moduleTitle struct {
 	Title string `db:"title"`
 }
 
-// group is the "Group" shape.
-type group struct {
-	ID          int32   `json:"id" db:"id"`
-	Name        string  `json:"name" db:"name"`
-	Description *string `json:"description" db:"description"`
-}
-
 // groupRef is the "GroupRef" shape: title repeats the group's name (§7).
 type groupRef struct {
 	ID          int32   `json:"id"`
@@ -74,11 +67,11 @@ type groupRef struct {
 
 // subjectGroups is the "SubjectGroups" shape.
 type subjectGroups struct {
-	ID        int32   `json:"id" db:"id"`
-	Title     string  `json:"title" db:"title"`
-	ModuleID  int32   `json:"module_id" db:"module_id"`
-	TeacherID *int32  `json:"teacher_id" db:"teacher_id"`
-	Groups    []group `json:"groups" db:"-"`
+	ID        int32           `json:"id" db:"id"`
+	Title     string          `json:"title" db:"title"`
+	ModuleID  int32           `json:"module_id" db:"module_id"`
+	TeacherID *int32          `json:"teacher_id" db:"teacher_id"`
+	Groups    []catalog.Group `json:"groups" db:"-"`
 }
 
 // lessonFull is the body of GET /access/lessons/{lesson_id}: the lesson

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"platform/internal/catalog"
 	"platform/internal/db"
 )
 
@@ -204,13 +205,13 @@ func link(ctx context.Context, q db.DBTX, sql string, args ...any) error {
 }
 
 // ModuleGroups lists the groups linked to the module through module_group, by id.
-func (repo *Repo) ModuleGroups(ctx context.Context, moduleID int32) ([]group, error) {
+func (repo *Repo) ModuleGroups(ctx context.Context, moduleID int32) ([]catalog.Group, error) {
 	const sql = `
 SELECT g.id, g.name, g.description
 FROM module_group mg JOIN groups g ON g.id = mg.group_id
 WHERE mg.module_id = $1
 ORDER BY g.id`
-	return collect[group](ctx, repo.q, sql, moduleID)
+	return collect[catalog.Group](ctx, repo.q, sql, moduleID)
 }
 
 // SubjectGroups reads the subject with its subject_group links (groups by
@@ -226,7 +227,7 @@ ORDER BY g.id`
 	if err != nil {
 		return subjectGroups{}, err
 	}
-	if s.Groups, err = collect[group](ctx, repo.q, groupsSQL, subjectID); err != nil {
+	if s.Groups, err = collect[catalog.Group](ctx, repo.q, groupsSQL, subjectID); err != nil {
 		return subjectGroups{}, err
 	}
 	return s, nil

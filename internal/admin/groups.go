@@ -10,6 +10,7 @@ import (
 
 	"platform/internal/apperr"
 	"platform/internal/auth"
+	"platform/internal/catalog"
 	"platform/internal/db"
 	"platform/internal/purge"
 	"platform/internal/web"
@@ -65,18 +66,18 @@ func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 // pathGroup reads the group named by the path (422 for a bad id, 404 when missing).
-func (h *Handler) pathGroup(r *http.Request) (group, error) {
+func (h *Handler) pathGroup(r *http.Request) (catalog.Group, error) {
 	id, err := web.PathID(r, "group_id")
 	if err != nil {
-		return group{}, err
+		return catalog.Group{}, err
 	}
 	return groupOr404(h.repo.groupByID(r.Context(), id, ""))
 }
 
 // groupOr404 maps a missing group to the endpoint's 404.
-func groupOr404(g group, err error) (group, error) {
+func groupOr404(g catalog.Group, err error) (catalog.Group, error) {
 	if errors.Is(err, errNotFound) {
-		return group{}, apperr.NotFound(msgGroupNotFound)
+		return catalog.Group{}, apperr.NotFound(msgGroupNotFound)
 	}
 	return g, err
 }
@@ -108,7 +109,7 @@ func (h *Handler) addGroupUsers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	var g group
+	var g catalog.Group
 	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
 		repo := NewRepo(tx)
 		// The share lock keeps a concurrent group delete from committing
@@ -183,14 +184,14 @@ func (h *Handler) deleteGroupWithUsers(w http.ResponseWriter, r *http.Request) e
 // purgeGroup deletes the path's group (and, withUsers, its non-admin
 // members) in one transaction, then removes the members' files. It returns
 // the group and the number of users deleted.
-func (h *Handler) purgeGroup(r *http.Request, withUsers bool) (group, int, error) {
+func (h *Handler) purgeGroup(r *http.Request, withUsers bool) (catalog.Group, int, error) {
 	id, err := web.PathID(r, "group_id")
 	if err != nil {
-		return group{}, 0, err
+		return catalog.Group{}, 0, err
 	}
 	ctx := r.Context()
 	var (
-		g group
+		g catalog.Group
 		n int
 	)
 	err = h.purgeTx(ctx, func(tx pgx.Tx) (purge.Files, error) {
@@ -214,31 +215,31 @@ func (h *Handler) purgeGroup(r *http.Request, withUsers bool) (group, int, error
 		return files, purge.Groups(ctx, tx, []int32{id})
 	})
 	if err != nil {
-		return group{}, 0, err
+		return catalog.Group{}, 0, err
 	}
 	return g, n, nil
 }
 
 // insertGroup creates a group.
-func (repo *Repo) insertGroup(ctx context.Context, name string, desc *string) (group, error) {
+func (repo *Repo) insertGroup(ctx context.Context, name string, desc *string) (catalog.Group, error) {
 	const q = `INSERT INTO groups (name, description) VALUES ($1, $2) RETURNING id, name, description`
 	rows, err := repo.db.Query(ctx, q, name, desc)
-	return one[group](rows, err, "insert group")
+	return one[catalog.Group](rows, err, "insert group")
 }
 
 // listGroups reads every group by id.
-func (repo *Repo) listGroups(ctx context.Context) ([]group, error) {
+func (repo *Repo) listGroups(ctx context.Context) ([]catalog.Group, error) {
 	const q = `SELECT id, name, description FROM groups ORDER BY id`
 	rows, err := repo.db.Query(ctx, q)
-	return all[group](rows, err, "list groups")
+	return all[catalog.Group](rows, err, "list groups")
 }
 
 // groupByID reads a group; lock is "", "FOR SHARE" or "FOR UPDATE" (a
 // constant chosen by the caller, never input).
-func (repo *Repo) groupByID(ctx context.Context, id int32, lock string) (group, error) {
+func (repo *Repo) groupByID(ctx context.Context, id int32, lock string) (catalog.Group, error) {
 	q := `SELECT id, name, description FROM groups WHERE id = $1 ` + lock
 	rows, err := repo.db.Query(ctx, q, id)
-	return one[group](rows, err, "load group")
+	return one[catalog.Group](rows, err, "load group")
 }
 
 // linkUsers adds the existing users among ids to the group; existing links

@@ -22,13 +22,6 @@ type message struct {
 	Message string `json:"message"`
 }
 
-// group is the "Group" shape.
-type group struct {
-	ID          int32   `json:"id" db:"id"`
-	Name        string  `json:"name" db:"name"`
-	Description *string `json:"description" db:"description"`
-}
-
 // importError reports one skipped row of an Excel import (Excel's 1-based row number).
 type importError struct {
 	Row    int    `json:"row"`

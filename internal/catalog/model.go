@@ -47,6 +47,13 @@ type Subject struct {
 	Lessons   []Lesson `json:"lessons" db:"-"`
 }
 
+// Group is the "Group" shape (a study group).
+type Group struct {
+	ID          int32   `json:"id" db:"id"`
+	Name        string  `json:"name" db:"name"`
+	Description *string `json:"description" db:"description"`
+}
+
 // ModuleBrief is the "ModuleBrief" shape.
 type ModuleBrief struct {
 	ID          int32         `json:"id" db:"id"`
