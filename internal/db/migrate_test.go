@@ -274,7 +274,7 @@ func TestMigrateAdoptsCreateAllDatabase(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	url := testdb.Empty(t)
-	execFiles(t, url, "schema_initial.sql", "create_all_submission_files.sql", "seed.sql", "submissions_initial.sql")
+	execFiles(t, url, "schema_initial.sql", "submission_files.sql", "seed.sql", "submissions_initial.sql")
 
 	var logs bytes.Buffer
 	if err := db.Migrate(ctx, url, jsonLogger(&logs)); err != nil {
@@ -356,7 +356,7 @@ func TestMigrateRefusesUnknownDatabases(t *testing.T) {
 			name: "create_all missing a table",
 			setup: func(t *testing.T) string {
 				url := testdb.Empty(t)
-				execFiles(t, url, "schema_head.sql", "seed.sql")
+				execFiles(t, url, headSchema("seed.sql")...)
 				execSQL(t, url, `DROP TABLE options`)
 				return url
 			},
@@ -553,7 +553,7 @@ func alembicDB(t *testing.T, revisions ...string) string {
 	if len(revisions) > 0 && revisions[0] == alembicInitialRev {
 		execFiles(t, url, "schema_initial.sql", "seed.sql", "submissions_initial.sql", "alembic_version.sql")
 	} else {
-		execFiles(t, url, "schema_head.sql", "seed.sql", "submissions_head.sql", "alembic_version.sql")
+		execFiles(t, url, headSchema("seed.sql", "submissions_head.sql", "alembic_version.sql")...)
 	}
 	for _, rev := range revisions {
 		execSQL(t, url, `INSERT INTO alembic_version (version_num) VALUES ($1)`, rev)
@@ -817,6 +817,13 @@ func execSQL(t *testing.T, url, sql string, args ...any) {
 	if _, err := conn.Exec(context.Background(), sql, args...); err != nil {
 		t.Fatalf("exec %q: %v", sql, err)
 	}
+}
+
+// headSchema lists the fixtures that build the original's schema at Alembic
+// head 7a2a4924f9e5 the way it came about (the 33732b012934 schema, then the
+// split step), followed by more.
+func headSchema(more ...string) []string {
+	return append([]string{"schema_initial.sql", "submission_files.sql", "drop_file_path.sql"}, more...)
 }
 
 // execFiles runs testdata fixture files in order, each as one statement batch.

@@ -1,6 +1,6 @@
--- What the original's start-up create_all adds to a 33732b012934-shaped
--- database once its models know SubmissionFile: an empty submission_files next
--- to the old lesson_submissions.file_path column.
+-- The submission_files table as the original creates it, both through Alembic
+-- 7a2a4924f9e5 and through its start-up create_all (which adds it, empty,
+-- next to the old lesson_submissions.file_path column).
 CREATE TABLE submission_files (
 	id SERIAL NOT NULL,
 	submission_id INTEGER NOT NULL,
