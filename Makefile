@@ -20,6 +20,11 @@ N       ?= 1
 # gofmt looks at every Go file except the local database directory.
 GOFILES  = $(shell find . -path ./.data -prune -o -path ./.git -prune -o -name '*.go' -print)
 
+# staticcheck, pinned: installed once into bin/tools/ (git-ignored) by `make lint`, rebuilt
+# only when STATICCHECK_VERSION changes.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK         := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
+
 .PHONY: help run test build vet lint fmt migrate-up migrate-down migrate-version \
 	db-start db-stop db-reset loadtest clean
 
@@ -41,10 +46,15 @@ build: ## Build bin/platform (version from git describe)
 vet: ## go vet ./...
 	go vet ./...
 
-lint: ## Fail if gofmt would change any file, then go vet
+lint: $(STATICCHECK) ## gofmt check, go vet, staticcheck, and go.mod/go.sum tidy
 	@unformatted=$$(gofmt -l $(GOFILES)); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed (run make fmt):"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
+	$(STATICCHECK) ./...
+	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy (run go mod tidy)"; exit 1; }
+
+$(STATICCHECK):
+	GOBIN=$(CURDIR)/$(dir $@) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 fmt: ## Format every Go file with gofmt
 	gofmt -w $(GOFILES)
