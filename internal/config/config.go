@@ -37,7 +37,7 @@ type Config struct {
 	HTTPAddr         string   `env:"HTTP_ADDR" envDefault:"127.0.0.1:8000"`
 	StaticDir        string   `env:"STATIC_DIR" envDefault:"./static"`
 	BcryptCost       int      `env:"BCRYPT_COST" envDefault:"12"`
-	LoginConcurrency int      `env:"LOGIN_CONCURRENCY"` // 0: number of CPUs
+	LoginConcurrency int      `env:"LOGIN_CONCURRENCY"` // 0: runtime.GOMAXPROCS(0)
 	TrustedProxies   []string `env:"TRUSTED_PROXIES" envDefault:"127.0.0.0/8,::1/128" envSeparator:","`
 	MigrateOnStart   bool     `env:"MIGRATE_ON_START" envDefault:"true"`
 	LogFormat        string   `env:"LOG_FORMAT" envDefault:"text"`
@@ -134,7 +134,9 @@ func (c *Config) check() error {
 		return bad("LOG_LEVEL", fmt.Sprintf("must be debug, info, warn or error (got %q)", c.LogLevel))
 	}
 	if c.LoginConcurrency == 0 {
-		c.LoginConcurrency = runtime.NumCPU()
+		// GOMAXPROCS, not NumCPU: since Go 1.25 it follows the container's CPU quota, and
+		// bcrypt slots beyond the CPUs we may use only queue work on the same cores.
+		c.LoginConcurrency = runtime.GOMAXPROCS(0)
 	}
 	c.TrustedPrefixes = nil
 	for _, s := range c.TrustedProxies {

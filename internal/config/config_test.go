@@ -32,7 +32,7 @@ func TestDefaults(t *testing.T) {
 	if cfg.HTTPAddr != "127.0.0.1:8000" || cfg.StaticDir != "./static" || cfg.BcryptCost != 12 {
 		t.Errorf("port defaults: %+v", cfg)
 	}
-	if cfg.LoginConcurrency != runtime.NumCPU() || !cfg.MigrateOnStart || cfg.LogFormat != "text" || cfg.LogLevel != "info" {
+	if !cfg.MigrateOnStart || cfg.LogFormat != "text" || cfg.LogLevel != "info" {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	if cfg.AdminFullName != "Администратор" || cfg.AdminPhone != "+77000000000" {
@@ -43,6 +43,20 @@ func TestDefaults(t *testing.T) {
 	}
 	if cfg.DatabaseURL != "postgres://app:pw@db.example:5432/platform?connect_timeout=10" {
 		t.Errorf("database url: %s", cfg.DatabaseURL)
+	}
+}
+
+// LOGIN_CONCURRENCY defaults to GOMAXPROCS (which follows a container's CPU quota), not to
+// the host's CPU count. Not parallel: it changes GOMAXPROCS for the process.
+func TestLoginConcurrencyDefaultsToGOMAXPROCS(t *testing.T) {
+	want := runtime.NumCPU() + 1 // differs from NumCPU on every machine
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(want))
+	cfg, err := config.Load(base())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.LoginConcurrency != want {
+		t.Errorf("LoginConcurrency = %d, want GOMAXPROCS %d (NumCPU %d)", cfg.LoginConcurrency, want, runtime.NumCPU())
 	}
 }
 
