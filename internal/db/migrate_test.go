@@ -20,6 +20,7 @@ import (
 
 	"platform/internal/db"
 	"platform/internal/testdb"
+	"platform/migrations"
 )
 
 // lockKey is the fixed application key of Migrate's advisory lock. It is part
@@ -27,8 +28,9 @@ import (
 // test spells it out rather than reaching into the package.
 const lockKey int64 = 0x706c6174666f726d
 
-// latestVersion is the number of the last migration in migrations/.
-const latestVersion = 5
+// latestVersion is the number of the last migration in migrations/, read from
+// the embedded files so a new migration does not need a test edit.
+var latestVersion = migrations.Latest()
 
 // baselineConstraints are the SCHEMA.md constraint names, with whether the
 // constraint is a foreign key with ON DELETE CASCADE.
@@ -166,8 +168,9 @@ func TestMigrateDownThenUpAgain(t *testing.T) {
 	url := testdb.NewURL(t)
 	conn := connect(t, url)
 
-	if err := db.MigrateDown(ctx, url, 1, nil); err != nil {
-		t.Fatalf("MigrateDown 1: %v", err)
+	// Down to 4, whatever came after migration 5.
+	if err := db.MigrateDown(ctx, url, int(latestVersion)-4, nil); err != nil {
+		t.Fatalf("MigrateDown %d: %v", latestVersion-4, err)
 	}
 	assertVersion(t, url, 4)
 	if indexExists(t, conn, "ix_results_test_id") {
@@ -517,6 +520,78 @@ func TestMigrateVersionAndDownLeaveAlembicDatabaseAlone(t *testing.T) {
 	assertLogged(t, &logs, "database adopted", "from", alembicHeadRev)
 }
 
+// Migration 1's down step drops every table of the baseline. On an adopted
+// database those are the original's tables and data, so rolling back below
+// version 1 is refused, and a step count beyond version 0 fails before
+// anything is reverted (issue 11, item 6).
+func TestMigrateDownKeepsAdoptedOriginal(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := alembicDB(t, alembicHeadRev)
+	if err := db.Migrate(ctx, url, nil); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	conn := connect(t, url)
+	before := snapshot(t, conn)
+
+	for _, steps := range []int{int(latestVersion), int(latestVersion) + 1, 99} {
+		err := db.MigrateDown(ctx, url, steps, nil)
+		if err == nil {
+			t.Fatalf("MigrateDown %d succeeded on an adopted database", steps)
+		}
+		if steps == int(latestVersion) && !strings.Contains(err.Error(), "adopted") {
+			t.Errorf("MigrateDown %d: %v; want a refusal naming the adoption", steps, err)
+		}
+		assertVersion(t, url, latestVersion)
+		if got := snapshot(t, conn); !slices.Equal(got, before) {
+			t.Fatalf("MigrateDown %d changed the schema:\n%s", steps, diff(before, got))
+		}
+		assertAdoptedData(t, conn)
+		assertAlembic(t, conn, alembicHeadRev)
+	}
+
+	// Down to the baseline is allowed: the original's tables stay.
+	if err := db.MigrateDown(ctx, url, int(latestVersion)-1, nil); err != nil {
+		t.Fatalf("MigrateDown to 1: %v", err)
+	}
+	assertVersion(t, url, 1)
+	var users int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&users); err != nil || users == 0 {
+		t.Fatalf("users after down to 1: %d, %v", users, err)
+	}
+	if err := db.MigrateDown(ctx, url, 1, nil); err == nil {
+		t.Fatal("MigrateDown 1 from the baseline succeeded on an adopted database")
+	}
+	assertVersion(t, url, 1)
+	if err := db.Migrate(ctx, url, nil); err != nil {
+		t.Fatalf("Migrate after down: %v", err)
+	}
+	assertVersion(t, url, latestVersion)
+	assertAdoptedData(t, conn)
+}
+
+// On a database of our own, going to version 0 is allowed, but asking for
+// more steps than are applied fails before reverting any of them.
+func TestMigrateDownPastZeroTouchesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testdb.NewURL(t)
+	conn := connect(t, url)
+	before := snapshot(t, conn)
+
+	err := db.MigrateDown(ctx, url, int(latestVersion)+1, nil)
+	if err == nil {
+		t.Fatal("MigrateDown past version 0 succeeded")
+	}
+	if want := fmt.Sprintf("only %d applied", latestVersion); !strings.Contains(err.Error(), want) {
+		t.Errorf("MigrateDown past 0: %v; want it to say %q", err, want)
+	}
+	assertVersion(t, url, latestVersion)
+	if got := snapshot(t, conn); !slices.Equal(got, before) {
+		t.Errorf("MigrateDown past 0 changed the schema:\n%s", diff(before, got))
+	}
+}
+
 func TestMigrateForceClearsDirty(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -529,7 +604,7 @@ func TestMigrateForceClearsDirty(t *testing.T) {
 	if err := db.Migrate(ctx, url, nil); err == nil {
 		t.Fatal("Migrate succeeded on a dirty database")
 	}
-	if err := db.MigrateForce(ctx, url, latestVersion); err != nil {
+	if err := db.MigrateForce(ctx, url, int(latestVersion)); err != nil {
 		t.Fatalf("MigrateForce: %v", err)
 	}
 	assertVersion(t, url, latestVersion)
