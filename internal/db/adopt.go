@@ -88,6 +88,15 @@ func inspect(ctx context.Context, conn *pgx.Conn) (dbState, error) {
 	return st, nil
 }
 
+// wasAdopted reports whether a database of ours came from the original by
+// adoption, in which case migration 1's tables hold the original's data.
+// alembic_version is the record: adoption keeps it and the baseline never
+// creates it. A database adopted from create_all leaves no such trace and
+// cannot be told apart from one built by migration 1.
+func wasAdopted(ctx context.Context, conn *pgx.Conn) (bool, error) {
+	return tableExists(ctx, conn, "alembic_version")
+}
+
 // decide applies SCHEMA.md §3 "Adoption" to what inspect found.
 func decide(st dbState) (adoptPlan, error) {
 	switch {

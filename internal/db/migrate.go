@@ -92,7 +92,10 @@ func Migrate(ctx context.Context, databaseURL string, log *slog.Logger) error {
 // MigrateDown rolls back the given number (> 0) of applied migrations, under
 // the same advisory lock as Migrate. It refuses to run on a database that has
 // no schema_migrations table, so it never turns an unadopted Alembic database
-// into one that Migrate would skip adopting.
+// into one that Migrate would skip adopting. It checks before reverting
+// anything: more steps than are applied fail, and so does going below
+// version 1 on an adopted database, whose baseline tables are the original's
+// (migration 1's down step would drop them with all their data).
 func MigrateDown(ctx context.Context, databaseURL string, steps int, log *slog.Logger) error {
 	log = orDiscard(log)
 	if steps <= 0 {
@@ -106,6 +109,25 @@ func MigrateDown(ctx context.Context, databaseURL string, steps int, log *slog.L
 		if !exists {
 			return errors.New("db: migrate down: no migrations recorded (schema_migrations does not exist)")
 		}
+		before, _, err := readVersion(ctx, conn)
+		if err != nil {
+			return fmt.Errorf("db: migrate down: %w", err)
+		}
+		if uint(steps) > before {
+			return fmt.Errorf("db: migrate down %d: only %d applied (the schema is at version %d); nothing was reverted",
+				steps, before, before)
+		}
+		if uint(steps) == before {
+			adopted, err := wasAdopted(ctx, conn)
+			if err != nil {
+				return fmt.Errorf("db: migrate down: %w", err)
+			}
+			if adopted {
+				return fmt.Errorf("db: migrate down %d: refusing to go below version 1 on an adopted database "+
+					"(alembic_version exists): the baseline's down step would drop the original's tables and data; "+
+					"at most %d steps, nothing was reverted", steps, before-1)
+			}
+		}
 
 		m, err := newMigrate(databaseURL)
 		if err != nil {
@@ -113,10 +135,6 @@ func MigrateDown(ctx context.Context, databaseURL string, steps int, log *slog.L
 		}
 		defer closeMigrate(m)
 
-		before, err := currentVersion(m)
-		if err != nil {
-			return fmt.Errorf("db: migrate down: read version: %w", err)
-		}
 		if err := runCancellable(ctx, m, func() error { return m.Steps(-steps) }); err != nil {
 			return fmt.Errorf("db: migrate down: %w", err)
 		}
@@ -147,13 +165,23 @@ func MigrateVersion(ctx context.Context, databaseURL string) (version uint, dirt
 	if !exists {
 		return 0, false, nil
 	}
+	version, dirty, err = readVersion(ctx, conn)
+	if err != nil {
+		return 0, false, fmt.Errorf("db: migrate version: %w", err)
+	}
+	return version, dirty, nil
+}
+
+// readVersion reads schema_migrations (which must exist) the way
+// MigrateVersion reports it: 0 when no version is recorded.
+func readVersion(ctx context.Context, conn *pgx.Conn) (version uint, dirty bool, err error) {
 	var v int64
 	err = conn.QueryRow(ctx, `SELECT version, dirty FROM schema_migrations LIMIT 1`).Scan(&v, &dirty)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("db: migrate version: %w", err)
+		return 0, false, fmt.Errorf("read schema_migrations: %w", err)
 	}
 	if v < 0 {
 		// golang-migrate records -1 (no version) with dirty=true when the
