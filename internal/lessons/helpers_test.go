@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"mime/multipart"
+	"net/http"
 	"net/textproto"
 	"os"
 	"path/filepath"
@@ -177,6 +178,32 @@ func form(parts ...part) (io.Reader, string) {
 		pw.CloseWithError(mw.Close())
 	}()
 	return pr, mw.FormDataContentType()
+}
+
+// sendAsync is env.Send for a goroutine other than the test's: it reports
+// failures as an error for the test goroutine to check instead of calling
+// t.Fatalf (which must only run on the test goroutine).
+func sendAsync(env *apitest.Env, req apitest.Request) (*apitest.Response, error) {
+	r, err := http.NewRequest(req.Method, env.Server.URL+req.Path, req.Body)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	for k, vs := range req.Header {
+		r.Header[k] = vs
+	}
+	if req.Token != "" {
+		r.Header.Set("Authorization", "Bearer "+req.Token)
+	}
+	res, err := env.Server.Client().Do(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.Path, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: read response: %w", req.Method, req.Path, err)
+	}
+	return &apitest.Response{Code: res.StatusCode, Header: res.Header, Body: body}, nil
 }
 
 // upload sends a multipart request.

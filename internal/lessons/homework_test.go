@@ -412,10 +412,17 @@ func TestSubmitHomeworkLessonDeletedMeanwhile(t *testing.T) {
 	lesson := f.lesson(t, f.subjectID, "x")
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
-	done := make(chan *apitest.Response, 1)
+	type result struct {
+		res *apitest.Response
+		err error
+	}
+	done := make(chan result, 1)
 	go func() {
-		done <- f.env.Send(t, apitest.Request{Method: "POST", Path: fmt.Sprintf("/lessons/%d/submit-homework", lesson),
+		// Not env.Send: it calls t.Fatalf, which must not run outside the test
+		// goroutine; the outcome is checked below instead.
+		res, err := sendAsync(f.env, apitest.Request{Method: "POST", Path: fmt.Sprintf("/lessons/%d/submit-homework", lesson),
 			Token: f.student.Token, Body: pr, Header: http.Header{"Content-Type": {mw.FormDataContentType()}}})
+		done <- result{res, err}
 	}()
 	w, _ := mw.CreateFormFile("files", "a.txt")
 	// More than socket buffers hold: once written, the handler is past its
@@ -424,7 +431,11 @@ func TestSubmitHomeworkLessonDeletedMeanwhile(t *testing.T) {
 	f.env.Do(t, "DELETE", fmt.Sprintf("/lessons/%d", lesson), f.teacher, nil).Status(t, 200)
 	_ = mw.Close()
 	_ = pw.Close()
-	(<-done).Error(t, 404, "Урок не найден")
+	got := <-done
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	got.res.Error(t, 404, "Урок не найден")
 	if n := f.env.Count(t, `SELECT count(*) FROM lesson_submissions WHERE lesson_id = $1`, lesson); n != 0 {
 		t.Fatal("row left")
 	}
