@@ -11,6 +11,8 @@
 # PostgreSQL OS user cannot enter the repository, /tmp/platform-dev-pg-<hash>) and listens on
 # 127.0.0.1:54329; database `platform`. On the first run .env is written (mode 600) with
 # DATABASE_URL, a random SECRET_KEY and a generated admin account, printed once.
+# An existing .env (e.g. copied from .env.example) gets SECRET_KEY and ADMIN_PASSWORD filled
+# in the same way where they are empty.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -150,6 +152,53 @@ EOF
 EOF
 }
 
+# dotenv_set KEY VALUE: make KEY=VALUE the assignment of KEY in .env, in place of its first
+# assignment (later ones are dropped, so it is also the last), or appended when there is none.
+dotenv_set() {
+	local tmp
+	tmp=$(umask 077 && mktemp "$ROOT/.env.XXXXXX")
+	awk -v key="$1" -v val="$2" '
+		BEGIN { re = "^[[:space:]]*(export[[:space:]]+)?" key "[[:space:]]*=" }
+		$0 ~ re { if (!done) print key "=" val; done = 1; next }
+		{ print }
+		END { if (!done) print key "=" val }
+	' "$ENV_FILE" >"$tmp"
+	cat "$tmp" >"$ENV_FILE"
+	rm -f "$tmp"
+}
+
+# fill_env: fill in what an .env copied from .env.example leaves empty — SECRET_KEY, and
+# ADMIN_PASSWORD when ADMIN_IIN is set — with random values (the environment still wins).
+fill_env() {
+	[ -f "$ENV_FILE" ] || return 0
+	if [ -z "$(setting SECRET_KEY)" ]; then
+		dotenv_set SECRET_KEY "$(rand_hex 32)"
+		chmod 600 "$ENV_FILE"
+		pg_log "SECRET_KEY was empty: wrote a random one to .env (keep it: it signs the tokens)"
+	fi
+	local iin
+	iin=$(setting ADMIN_IIN)
+	if [ -n "$iin" ] && [ -z "$(setting ADMIN_PASSWORD)" ]; then
+		local password
+		password=$(rand_hex 12)
+		dotenv_set ADMIN_PASSWORD "$password"
+		chmod 600 "$ENV_FILE"
+		cat >&2 <<EOF
+
+  ================================================================
+   ADMIN_PASSWORD was empty: wrote a generated one to .env.
+   The admin is created when the server first starts:
+
+       ADMIN_IIN       $iin
+       ADMIN_PASSWORD  $password
+
+   This is shown only once (it stays in .env).
+  ================================================================
+
+EOF
+	fi
+}
+
 # external_db: DATABASE_URL (environment or .env) points somewhere other than the local cluster.
 external_db() {
 	local url
@@ -165,6 +214,7 @@ cmd_run() {
 		ensure_cluster
 		write_env
 	fi
+	fill_env
 	local version
 	version=$(git describe --always --dirty 2>/dev/null || echo dev)
 	pg_log "go build -o bin/platform ./cmd/platform"
@@ -182,6 +232,7 @@ cmd_db_start() {
 		ensure_cluster
 		write_env
 	fi
+	fill_env
 }
 
 cmd_db_stop() {
