@@ -114,3 +114,36 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		t.Errorf("version: %q %v", out.String(), err)
 	}
 }
+
+// `migrate down N` with more steps than are applied exits with an error
+// before reverting anything; within range it reverts and `up` restores.
+// (The adopted-database refusal is tested in internal/db.)
+func TestMigrateDownCommand(t *testing.T) {
+	t.Parallel()
+	environ := []string{"DATABASE_URL=" + testdb.NewURL(t), "SECRET_KEY=migrate-command-secret-0123"}
+	migrate := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), append([]string{"migrate"}, args...), environ, &out, &bytes.Buffer{})
+		return strings.TrimSpace(out.String()), err
+	}
+	latest := fmt.Sprint(migrations.Latest())
+	assertVersion := func(want string) {
+		t.Helper()
+		if got, err := migrate("version"); err != nil || got != want {
+			t.Fatalf("migrate version = %q, %v; want %s", got, err, want)
+		}
+	}
+
+	if _, err := migrate("down", fmt.Sprint(migrations.Latest()+1)); err == nil || !strings.Contains(err.Error(), "only "+latest+" applied") {
+		t.Fatalf("migrate down past 0: %v", err)
+	}
+	assertVersion(latest)
+	if _, err := migrate("down", latest); err != nil {
+		t.Fatalf("migrate down %s: %v", latest, err)
+	}
+	assertVersion("0")
+	if _, err := migrate("up"); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	assertVersion(latest)
+}
