@@ -79,7 +79,7 @@ func CanManage(u auth.User, s Subject) bool {
 //
 // Use it with EXISTS, correlated on the row being filtered:
 //
-//	EXISTS (SELECT 1 FROM ` + "` + policy.StudentReads + `" + ` r WHERE r.user_id = $1 AND r.subject_id = s.id)
+//	`… AND EXISTS (SELECT 1 FROM ` + policy.StudentReads + ` r WHERE r.user_id = $1 AND r.subject_id = s.id)`
 //
 // PostgreSQL flattens the UNION ALL and pushes both conditions into each
 // branch, so a check costs a few primary-key and foreign-key index probes.
