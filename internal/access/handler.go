@@ -36,17 +36,14 @@ const (
 
 // Handler serves /access. Every endpoint writes at most one statement, and
 // a row that vanishes between its reads is answered as the endpoint's 404,
-// so none needs a transaction: q is the pool.
+// so none needs a transaction: everything runs on the pool.
 type Handler struct {
-	q    db.DBTX
+	pool *db.Pool
 	repo *Repo
 }
 
 // NewHandler returns the /access handler on the pool.
-func NewHandler(pool *db.Pool) *Handler { return newHandler(pool) }
-
-// newHandler builds the handler on q (the pool, or a counting wrapper in tests).
-func newHandler(q db.DBTX) *Handler { return &Handler{q: q, repo: NewRepo(q)} }
+func NewHandler(pool *db.Pool) *Handler { return &Handler{pool: pool, repo: NewRepo(pool)} }
 
 // overview: GET /access-overview (admin).
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request) error {
@@ -73,7 +70,7 @@ func (h *Handler) groupToModule(w http.ResponseWriter, r *http.Request) error {
 	if err := h.repo.LinkGroupToModule(ctx, groupID, moduleID); err != nil {
 		return notFoundAs(err, msgGroupOrModule)
 	}
-	m, err := catalog.ModuleByID(ctx, h.q, moduleID, catalog.Filter{})
+	m, err := catalog.ModuleByID(ctx, h.pool, moduleID, catalog.Filter{})
 	if err != nil {
 		return notFoundAs(err, msgGroupOrModule)
 	}
@@ -95,7 +92,7 @@ func (h *Handler) teacherToSubject(w http.ResponseWriter, r *http.Request) error
 	}
 	ctx := r.Context()
 	// The contract's order: subject, then teacher, then the teacher's role.
-	if _, err := policy.LoadSubject(ctx, h.q, subjectID); err != nil {
+	if _, err := policy.LoadSubject(ctx, h.pool, subjectID); err != nil {
 		return notFoundAs(err, msgSubjectNotFound)
 	}
 	u, err := h.repo.UserByIIN(ctx, iin)
@@ -111,7 +108,7 @@ func (h *Handler) teacherToSubject(w http.ResponseWriter, r *http.Request) error
 	case err != nil:
 		return notFoundAs(err, msgSubjectNotFound)
 	}
-	s, err := catalog.SubjectByID(ctx, h.q, subjectID, 0)
+	s, err := catalog.SubjectByID(ctx, h.pool, subjectID, 0)
 	if err != nil {
 		return notFoundAs(err, msgSubjectNotFound)
 	}
@@ -176,7 +173,7 @@ func (h *Handler) modules(w http.ResponseWriter, r *http.Request, f catalog.Filt
 		}
 		f.ModuleIDs = ids
 	}
-	ms, err := catalog.Modules(ctx, h.q, f)
+	ms, err := catalog.Modules(ctx, h.pool, f)
 	if err != nil {
 		return err
 	}
@@ -198,7 +195,7 @@ func (h *Handler) module(w http.ResponseWriter, r *http.Request, f catalog.Filte
 	if err != nil {
 		return err
 	}
-	m, err := catalog.ModuleByID(r.Context(), h.q, moduleID, f)
+	m, err := catalog.ModuleByID(r.Context(), h.pool, moduleID, f)
 	if err != nil {
 		return notFoundAs(err, notFound)
 	}
@@ -233,7 +230,7 @@ func (h *Handler) teacherModule(w http.ResponseWriter, r *http.Request) error {
 			return apperr.NotFound(msgModuleNoAccess)
 		}
 	}
-	m, err := catalog.ModuleByID(ctx, h.q, moduleID, catalog.Filter{})
+	m, err := catalog.ModuleByID(ctx, h.pool, moduleID, catalog.Filter{})
 	if err != nil {
 		return notFoundAs(err, msgModuleNoAccess)
 	}
@@ -249,7 +246,7 @@ func (h *Handler) teacherSubjects(w http.ResponseWriter, r *http.Request) error 
 	if u.Role != auth.Admin {
 		f.TeacherID = u.ID
 	}
-	ss, err := catalog.Subjects(ctx, h.q, f)
+	ss, err := catalog.Subjects(ctx, h.pool, f)
 	if err != nil {
 		return err
 	}
@@ -264,18 +261,18 @@ func (h *Handler) subjectLessons(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	u := auth.MustUser(ctx)
-	s, err := policy.LoadSubject(ctx, h.q, subjectID)
+	s, err := policy.LoadSubject(ctx, h.pool, subjectID)
 	if err != nil {
 		return notFoundAs(err, msgSubjectNotFound)
 	}
-	ok, err := policy.CanReadSubject(ctx, h.q, u, s)
+	ok, err := policy.CanReadSubject(ctx, h.pool, u, s)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return apperr.Forbidden(msgSubjectNoAccess)
 	}
-	ls, err := catalog.Lessons(ctx, h.q, subjectID, 0)
+	ls, err := catalog.Lessons(ctx, h.pool, subjectID, 0)
 	if err != nil {
 		return err
 	}
@@ -321,11 +318,11 @@ func (h *Handler) lesson(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	u := auth.MustUser(ctx)
-	l, err := catalog.LessonByID(ctx, h.q, lessonID, u.ID)
+	l, err := catalog.LessonByID(ctx, h.pool, lessonID, u.ID)
 	if err != nil {
 		return notFoundAs(err, msgLessonNotFound)
 	}
-	s, err := policy.LoadSubject(ctx, h.q, l.SubjectID)
+	s, err := policy.LoadSubject(ctx, h.pool, l.SubjectID)
 	if errors.Is(err, policy.ErrNotFound) {
 		// Unreachable with NOT NULL keys, kept from the original (§7).
 		return apperr.BadRequest(msgLessonWithoutSubject)
@@ -333,14 +330,14 @@ func (h *Handler) lesson(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ok, err := policy.CanReadSubject(ctx, h.q, u, s)
+	ok, err := policy.CanReadSubject(ctx, h.pool, u, s)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return apperr.Forbidden(msgLessonNoAccess)
 	}
-	tree, err := catalog.SubjectByID(ctx, h.q, l.SubjectID, 0)
+	tree, err := catalog.SubjectByID(ctx, h.pool, l.SubjectID, 0)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return apperr.BadRequest(msgLessonWithoutSubject)
 	}

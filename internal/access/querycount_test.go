@@ -2,65 +2,43 @@ package access_test
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
-	"github.com/go-chi/chi/v5"
-
-	"platform/internal/access"
 	"platform/internal/apitest"
-	"platform/internal/auth"
 )
 
-// TestQueryCountIsFixed measures, over HTTP, the statements each read costs
-// (the Authenticate middleware's user lookup, one more, is not counted) and
+// TestQueryCountIsFixed measures the statements each read costs over HTTP,
+// through the real server (authentication's user lookup included), and
 // checks the count stays the same when the data grows tenfold.
 func TestQueryCountIsFixed(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	c := &apitest.CountingDB{DBTX: w.env.Pool}
-	r := chi.NewRouter()
-	r.Mount("/access", access.NewHandlerOn(c).Routes(auth.Authenticate(w.env.Tokens, auth.NewRepo(w.env.Pool))))
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
-
-	get := func(t *testing.T, path, token string) int64 {
+	get := func(t *testing.T, path string, as apitest.User) int64 {
 		t.Helper()
-		c.Reset()
-		req, _ := http.NewRequest("GET", srv.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		res, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != 200 {
-			t.Fatalf("GET %s: %d", path, res.StatusCode)
-		}
-		return c.Count()
+		return w.env.Queries(func() { w.env.Do(t, "GET", path, as, nil).Status(t, 200) })
 	}
 	m1 := fmt.Sprintf("/access/my-modules/%d", w.m1)
 	cases := []struct {
-		name, path, token string
-		want              int64
+		name, path string
+		as         apitest.User
+		want       int64 // besides authentication
 	}{
-		{"my-modules admin", "/access/my-modules", w.admin.Token, 3},
-		{"my-modules student (module link)", "/access/my-modules", w.studentMod.Token, 3},
-		{"my-modules student (subject link)", "/access/my-modules", w.studentSubj.Token, 3},
-		{"my-modules teacher", "/access/my-modules", w.teacher.Token, 4},
-		{"my-modules/{id} student", m1, w.studentMod.Token, 4},
-		{"my-modules/{id} teacher", m1, w.teacher.Token, 4},
-		{"admin-modules", "/access/admin-modules", w.admin.Token, 3},
-		{"teacher-modules teacher", "/access/teacher-modules", w.teacher.Token, 4},
-		{"teacher-subjects admin", "/access/teacher-subjects", w.admin.Token, 2},
-		{"access-overview", "/access/access-overview", w.admin.Token, 4},
-		{"lessons/{id} student", fmt.Sprintf("/access/lessons/%d", w.l1), w.studentMod.Token, 6},
+		{"my-modules admin", "/access/my-modules", w.admin, 3},
+		{"my-modules student (module link)", "/access/my-modules", w.studentMod, 3},
+		{"my-modules student (subject link)", "/access/my-modules", w.studentSubj, 3},
+		{"my-modules teacher", "/access/my-modules", w.teacher, 4},
+		{"my-modules/{id} student", m1, w.studentMod, 4},
+		{"my-modules/{id} teacher", m1, w.teacher, 4},
+		{"admin-modules", "/access/admin-modules", w.admin, 3},
+		{"teacher-modules teacher", "/access/teacher-modules", w.teacher, 4},
+		{"teacher-subjects admin", "/access/teacher-subjects", w.admin, 2},
+		{"access-overview", "/access/access-overview", w.admin, 4},
+		{"lessons/{id} student", fmt.Sprintf("/access/lessons/%d", w.l1), w.studentMod, 6},
 	}
 	measure := func(t *testing.T, round string) {
 		for _, tc := range cases {
-			if got := get(t, tc.path, tc.token); got != tc.want {
-				t.Errorf("%s (%s): %d queries, want %d", tc.name, round, got, tc.want)
+			if got, want := get(t, tc.path, tc.as), apitest.AuthQueries+tc.want; got != want {
+				t.Errorf("%s (%s): %d queries, want %d", tc.name, round, got, want)
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"platform/internal/catalog"
 	"platform/internal/db"
+	"platform/internal/policy"
 )
 
 // errNotFound reports that a row the statement needed does not exist (or
@@ -110,24 +111,6 @@ func collect[T any](ctx context.Context, q db.DBTX, sql string, args ...any) ([]
 	return out, nil
 }
 
-// one runs a query returning at most one row and scans it into T by column
-// name; errNotFound when there is none. what names the query in errors.
-func one[T any](ctx context.Context, q db.DBTX, what, sql string, args ...any) (T, error) {
-	var zero T
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return zero, fmt.Errorf("access: %s: %w", what, err)
-	}
-	v, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[T])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return zero, errNotFound
-	}
-	if err != nil {
-		return zero, fmt.Errorf("access: %s: %w", what, err)
-	}
-	return v, nil
-}
-
 // exists runs a SELECT EXISTS (…) query.
 func exists(ctx context.Context, q db.DBTX, sql string, args ...any) (bool, error) {
 	var ok bool
@@ -223,7 +206,7 @@ SELECT g.id, g.name, g.description
 FROM subject_group sg JOIN groups g ON g.id = sg.group_id
 WHERE sg.subject_id = $1
 ORDER BY g.id`
-	s, err := one[subjectGroups](ctx, repo.q, "subject", subjectSQL, subjectID)
+	s, err := db.One[subjectGroups](ctx, repo.q, "access: subject", errNotFound, subjectSQL, subjectID)
 	if err != nil {
 		return subjectGroups{}, err
 	}
@@ -236,7 +219,7 @@ ORDER BY g.id`
 // UserByIIN reads the id and role of the user with the IIN; errNotFound when none.
 func (repo *Repo) UserByIIN(ctx context.Context, iin string) (userRole, error) {
 	const sql = `SELECT id, role::text AS role FROM users WHERE iin = $1`
-	return one[userRole](ctx, repo.q, "user", sql, iin)
+	return db.One[userRole](ctx, repo.q, "access: user", errNotFound, sql, iin)
 }
 
 // errTeacherGone reports that the teacher was deleted before the update.
@@ -267,12 +250,7 @@ func (repo *Repo) TeacherModuleIDs(ctx context.Context, userID int32, viaGroups 
 SELECT m.id FROM modules m
 WHERE EXISTS (SELECT 1 FROM subjects s WHERE s.module_id = m.id AND s.teacher_id = $1)
    OR EXISTS (SELECT 1 FROM teacher_module tm WHERE tm.module_id = m.id AND tm.teacher_id = $1)
-   OR ($2 AND (
-       EXISTS (SELECT 1 FROM user_group ug JOIN module_group mg ON mg.group_id = ug.group_id
-               WHERE ug.user_id = $1 AND mg.module_id = m.id)
-    OR EXISTS (SELECT 1 FROM user_group ug JOIN subject_group sg ON sg.group_id = ug.group_id
-               JOIN subjects s ON s.id = sg.subject_id
-               WHERE ug.user_id = $1 AND s.module_id = m.id)))
+   OR ($2 AND EXISTS (SELECT 1 FROM ` + policy.StudentReads + ` r WHERE r.user_id = $1 AND r.module_id = m.id))
 ORDER BY m.id`
 	rows, err := repo.q.Query(ctx, sql, userID, viaGroups)
 	if err != nil {

@@ -170,7 +170,7 @@ func TestAddMemberDuringUserDelete(t *testing.T) {
 	gid := env.ID(t, `INSERT INTO groups (name) VALUES ('Гонка') RETURNING id`)
 
 	ctx := context.Background()
-	tx, err := env.Pool.Begin(ctx)
+	tx, err := env.Conn(t).Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

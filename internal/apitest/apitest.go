@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"platform/internal/auth"
 	"platform/internal/db"
 	"platform/internal/server"
@@ -46,6 +48,10 @@ type Options struct {
 	TLS            bool           // serve over HTTPS (httptest's certificate)
 }
 
+// AuthQueries is what authentication costs every request with a token: the
+// Authenticate middleware's user lookup. Query counts include it.
+const AuthQueries = 1
+
 // Env is one test's server, database and static root.
 type Env struct {
 	Pool      *db.Pool
@@ -56,6 +62,8 @@ type Env struct {
 	Server    *httptest.Server
 	Logs      *SyncBuffer
 	seq       atomic.Int64
+	queries   *queryCounter
+	dbURL     string
 }
 
 // New starts a server on a fresh database with default options.
@@ -82,8 +90,10 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.TrustedProxies == nil {
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
+	url := testdb.NewURL(t)
+	counter := &queryCounter{}
 	pool, err := db.Open(context.Background(), db.PoolConfig{
-		URL: testdb.NewURL(t), MinConns: 0, MaxConns: o.PoolMax, WaitTimeout: o.PoolWait,
+		URL: url, MinConns: 0, MaxConns: o.PoolMax, WaitTimeout: o.PoolWait, Tracer: counter,
 	})
 	if err != nil {
 		t.Fatalf("apitest: open pool: %v", err)
@@ -106,6 +116,8 @@ func NewWith(t testing.TB, o Options) *Env {
 
 	env := &Env{
 		Pool:      pool,
+		dbURL:     url,
+		queries:   counter,
 		Tokens:    auth.NewTokens([]byte(o.Secret), 30*time.Minute),
 		Hasher:    auth.NewHasher(o.BcryptCost, o.BcryptSlots),
 		Store:     store,
@@ -121,9 +133,54 @@ func NewWith(t testing.TB, o Options) *Env {
 	} else {
 		env.Server = httptest.NewServer(h)
 	}
+	// Runs after the server has closed, so no request is in flight: a
+	// connection still acquired means rows left open somewhere.
+	t.Cleanup(func() {
+		if n := pool.Stat().AcquiredConns(); n != 0 {
+			t.Errorf("apitest: %d database connections still acquired at test end", n)
+		}
+	})
 	t.Cleanup(env.Server.Close)
 	return env
 }
+
+// Conn opens a connection of the test's own to its database, outside the
+// server's pool (and its query count), closed at test end: for holding a
+// transaction or a lock while requests run.
+func (e *Env) Conn(t testing.TB) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), e.dbURL)
+	if err != nil {
+		t.Fatalf("apitest: connect: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// Queries runs fn (requests, usually) and returns the statements the
+// test's pool ran meanwhile: every Query, QueryRow and Exec, including
+// authentication (AuthQueries per request with a token) and a
+// transaction's BEGIN and COMMIT. Nothing else runs on the pool, so the
+// count is exact as long as fn's requests are the only activity.
+func (e *Env) Queries(fn func()) int64 {
+	before := e.queries.n.Load()
+	fn()
+	return e.queries.n.Load() - before
+}
+
+// queryCounter is a pgx.QueryTracer counting the statements of one test's
+// pool: set on the pool's connection config, it sees exactly what the
+// server sends, through the real handlers and routes.
+type queryCounter struct{ n atomic.Int64 }
+
+// TraceQueryStart counts a statement.
+func (c *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+// TraceQueryEnd does nothing; the start is what counts.
+func (c *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 // User is a user created for a test, with a valid token.
 type User struct {

@@ -9,6 +9,7 @@ import (
 
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/policy"
 )
 
 // ErrNotFound is returned by the single-row loaders when the row does not
@@ -40,18 +41,11 @@ func (f Filter) studentID() int32 {
 // shown with an empty subject list.
 func Modules(ctx context.Context, q db.DBTX, f Filter) ([]Module, error) {
 	// $1: load every module; $2: else these ids; $3: student id or 0.
-	// A student reads a module linked to one of their groups, or one holding
-	// a subject linked to one of their groups (§0.6).
 	const sql = `
 SELECT m.id, m.title, m.course, m.description, m.created_at
 FROM modules m
 WHERE ($1 OR m.id = ANY($2))
-  AND ($3 = 0
-       OR EXISTS (SELECT 1 FROM user_group ug JOIN module_group mg ON mg.group_id = ug.group_id
-                  WHERE ug.user_id = $3 AND mg.module_id = m.id)
-       OR EXISTS (SELECT 1 FROM user_group ug JOIN subject_group sg ON sg.group_id = ug.group_id
-                  JOIN subjects s ON s.id = sg.subject_id
-                  WHERE ug.user_id = $3 AND s.module_id = m.id))
+  AND ($3 = 0 OR EXISTS (SELECT 1 FROM ` + policy.StudentReads + ` r WHERE r.user_id = $3 AND r.module_id = m.id))
 ORDER BY m.id`
 	ids := f.ModuleIDs
 	if ids == nil {
@@ -114,11 +108,7 @@ func subjectsOfModules(ctx context.Context, q db.DBTX, moduleIDs []int32, studen
 SELECT s.id, s.title, s.module_id, s.teacher_id
 FROM subjects s
 WHERE s.module_id = ANY($1)
-  AND ($2 = 0
-       OR EXISTS (SELECT 1 FROM user_group ug JOIN module_group mg ON mg.group_id = ug.group_id
-                  WHERE ug.user_id = $2 AND mg.module_id = s.module_id)
-       OR EXISTS (SELECT 1 FROM user_group ug JOIN subject_group sg ON sg.group_id = ug.group_id
-                  WHERE ug.user_id = $2 AND sg.subject_id = s.id))
+  AND ($2 = 0 OR EXISTS (SELECT 1 FROM ` + policy.StudentReads + ` r WHERE r.user_id = $2 AND r.subject_id = s.id))
 ORDER BY s.id`
 	return collectSubjects(ctx, q, sql, moduleIDs, studentID)
 }
@@ -193,16 +183,9 @@ func LessonByID(ctx context.Context, q db.DBTX, id, resultsFor int32) (Lesson, e
 SELECT id, title, description, type, content_url, subject_id, created_at
 FROM lessons
 WHERE id = $1`
-	rows, err := q.Query(ctx, sql, id)
+	l, err := db.One[Lesson](ctx, q, "catalog: lesson", ErrNotFound, sql, id)
 	if err != nil {
-		return Lesson{}, fmt.Errorf("catalog: lesson: %w", err)
-	}
-	l, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Lesson])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Lesson{}, ErrNotFound
-	}
-	if err != nil {
-		return Lesson{}, fmt.Errorf("catalog: lesson: %w", err)
+		return Lesson{}, err
 	}
 	ls := []Lesson{l}
 	if err := fillResults(ctx, q, ls, resultsFor); err != nil {

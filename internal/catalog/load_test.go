@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"platform/internal/apitest"
 	"platform/internal/auth"
 	"platform/internal/catalog"
@@ -15,7 +13,7 @@ import (
 	"platform/internal/testdb"
 )
 
-func id(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) int32 {
+func id(t *testing.T, pool db.DBTX, sql string, args ...any) int32 {
 	t.Helper()
 	var v int32
 	if err := pool.QueryRow(context.Background(), sql, args...).Scan(&v); err != nil {
@@ -24,7 +22,7 @@ func id(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) int32 {
 	return v
 }
 
-func user(t *testing.T, pool *pgxpool.Pool, role auth.Role) auth.User {
+func user(t *testing.T, pool db.DBTX, role auth.Role) auth.User {
 	t.Helper()
 	n := id(t, pool, `SELECT count(*)::int FROM users`)
 	uid := id(t, pool, `INSERT INTO users (full_name, iin, role, hashed_password) VALUES ($1, $2, $3, 'x') RETURNING id`,
@@ -33,7 +31,7 @@ func user(t *testing.T, pool *pgxpool.Pool, role auth.Role) auth.User {
 }
 
 // tree seeds n modules, each with two subjects of two lessons.
-func tree(t *testing.T, pool *pgxpool.Pool, n int) (modules, subjects, lessons []int32) {
+func tree(t *testing.T, pool db.DBTX, n int) (modules, subjects, lessons []int32) {
 	t.Helper()
 	for i := range n {
 		m := id(t, pool, `INSERT INTO modules (title, course, created_at) VALUES ($1, '1', '2025-06-01 06:00:00') RETURNING id`, fmt.Sprintf("M%d", i))
@@ -169,7 +167,8 @@ func TestModulesStudentVisibility(t *testing.T) {
 
 func TestLoadersQueryCountIsFixed(t *testing.T) {
 	t.Parallel()
-	pool := testdb.New(t)
+	env := apitest.New(t) // for its pool's query count
+	pool := env.Pool
 	ctx := context.Background()
 	student := user(t, pool, auth.Student)
 	g := id(t, pool, `INSERT INTO groups (name) VALUES ('g') RETURNING id`)
@@ -203,11 +202,10 @@ func TestLoadersQueryCountIsFixed(t *testing.T) {
 			id(t, pool, `INSERT INTO results (user_id, lesson_id, score) VALUES ($1, $2, 1) RETURNING id`, student.ID, l)
 		}
 		for _, tc := range loads {
-			c := &apitest.CountingDB{DBTX: pool}
-			if err := tc.load(c); err != nil {
+			var err error
+			if got := env.Queries(func() { err = tc.load(pool) }); err != nil {
 				t.Fatal(err)
-			}
-			if got := c.Count(); got != tc.want {
+			} else if got != tc.want {
 				t.Errorf("%s with %d more modules: %d queries, want %d", tc.name, size, got, tc.want)
 			}
 		}

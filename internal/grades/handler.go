@@ -14,16 +14,16 @@ import (
 
 // Handler serves the grade summary.
 type Handler struct {
-	q db.DBTX
+	repo *Repo
 }
 
 // NewHandler returns the grade summary handler.
-func NewHandler(pool *db.Pool) *Handler { return &Handler{q: pool} }
+func NewHandler(pool *db.Pool) *Handler { return &Handler{repo: NewRepo(pool)} }
 
 // summary is GET /lessons/student/grades: the caller's own data, any role.
 func (h *Handler) summary(w http.ResponseWriter, r *http.Request) error {
 	u := auth.MustUser(r.Context())
-	gs, err := NewRepo(h.q).ForUser(r.Context(), u.ID)
+	gs, err := h.repo.ForUser(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}

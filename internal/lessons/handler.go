@@ -24,20 +24,13 @@ import (
 
 // Handler serves /lessons.
 type Handler struct {
-	pool  *db.Pool // transactions
-	q     db.DBTX  // every statement outside a transaction
+	pool  *db.Pool
 	store *storage.Store
 }
 
 // NewHandler returns the /lessons handler.
 func NewHandler(pool *db.Pool, store *storage.Store) *Handler {
-	return newHandler(pool, pool, store)
-}
-
-// newHandler is NewHandler whose statements outside transactions go
-// through q: tests pass a counting wrapper to check the fixed query counts.
-func newHandler(pool *db.Pool, q db.DBTX, store *storage.Store) *Handler {
-	return &Handler{pool: pool, q: q, store: store}
+	return &Handler{pool: pool, store: store}
 }
 
 // create is POST /lessons/add/subjects/{subject_id}.
@@ -69,7 +62,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 
-	subject, err := policy.LoadSubject(ctx, h.q, subjectID)
+	subject, err := policy.LoadSubject(ctx, h.pool, subjectID)
 	if errors.Is(err, policy.ErrNotFound) {
 		return apperr.NotFound("Предмет не найден")
 	}
@@ -115,7 +108,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	lesson, err := NewRepo(h.q).Lesson(ctx, u.ID, id, u.Role == auth.Student)
+	lesson, err := NewRepo(h.pool).Lesson(ctx, u.ID, id, u.Role == auth.Student)
 	if errors.Is(err, errNoLesson) {
 		return apperr.NotFound("Урок не найден или доступ запрещён")
 	}

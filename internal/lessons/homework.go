@@ -75,14 +75,14 @@ func (h *Handler) submitHomework(w http.ResponseWriter, r *http.Request) error {
 
 // requireRead checks §0.6 "read lesson" for the homework upload.
 func (h *Handler) requireRead(ctx context.Context, u auth.User, lessonID int32) error {
-	subject, err := policy.LessonSubject(ctx, h.q, lessonID)
+	subject, err := policy.LessonSubject(ctx, h.pool, lessonID)
 	if errors.Is(err, policy.ErrNotFound) {
 		return apperr.NotFound("Урок не найден")
 	}
 	if err != nil {
 		return err
 	}
-	ok, err := policy.CanReadSubject(ctx, h.q, u, subject)
+	ok, err := policy.CanReadSubject(ctx, h.pool, u, subject)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (h *Handler) requireRead(ctx context.Context, u auth.User, lessonID int32) 
 // lessonGone reports whether the lesson no longer exists (false when that
 // cannot be told: the original error then stands).
 func (h *Handler) lessonGone(ctx context.Context, lessonID int32) bool {
-	_, err := policy.LessonSubject(ctx, h.q, lessonID)
+	_, err := policy.LessonSubject(ctx, h.pool, lessonID)
 	return errors.Is(err, policy.ErrNotFound)
 }
 
@@ -195,7 +195,7 @@ func (h *Handler) mySubmissions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	subs, err := NewRepo(h.q).MySubmissions(ctx, lessonID, u.ID)
+	subs, err := NewRepo(h.pool).MySubmissions(ctx, lessonID, u.ID)
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func (h *Handler) lessonSubmissions(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	subs, err := NewRepo(h.q).LessonSubmissions(ctx, lessonID, queryValue(r.URL.RawQuery, "search"))
+	subs, err := NewRepo(h.pool).LessonSubmissions(ctx, lessonID, queryValue(r.URL.RawQuery, "search"))
 	if err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ func (h *Handler) requireReview(r *http.Request) (int32, error) {
 	if err != nil {
 		return 0, err
 	}
-	subject, err := policy.LessonSubject(ctx, h.q, lessonID)
+	subject, err := policy.LessonSubject(ctx, h.pool, lessonID)
 	if errors.Is(err, policy.ErrNotFound) {
 		return 0, apperr.NotFound("Урок не найден")
 	}
@@ -317,7 +317,7 @@ func (h *Handler) grade(w http.ResponseWriter, r *http.Request) error {
 	if err := apperr.JoinInvalid(pathErr, b.Err()); err != nil {
 		return err
 	}
-	repo := NewRepo(h.q)
+	repo := NewRepo(h.pool)
 	subject, err := repo.SubmissionSubject(ctx, id)
 	if err != nil {
 		return err

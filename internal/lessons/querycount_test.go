@@ -2,29 +2,18 @@ package lessons_test
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"testing"
-
-	"github.com/go-chi/chi/v5"
 
 	"platform/internal/apitest"
 	"platform/internal/auth"
-	"platform/internal/lessons"
 )
 
 // TestQueryCounts checks that each read costs a fixed number of statements
-// (the Authenticate middleware's user lookup not counted), whatever the
-// number of rows.
+// whatever the number of rows, over HTTP through the real server (the
+// counts are besides authentication's user lookup, which is added).
 func TestQueryCounts(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	c := &apitest.CountingDB{DBTX: f.env.Pool}
-	r := chi.NewRouter()
-	r.Route("/lessons", func(r chi.Router) {
-		lessons.NewHandlerOn(f.env.Pool, c, f.env.Store).Routes(r, auth.Authenticate(f.env.Tokens, auth.NewRepo(f.env.Pool)))
-	})
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
 	testID := f.test(t, f.subjectID, &f.lessonID)
 	addRows := func(n int) {
 		for i := range n {
@@ -55,8 +44,10 @@ func TestQueryCounts(t *testing.T) {
 	}{{"small", 1}, {"ten times more", 10}} {
 		addRows(round.rows)
 		for _, tc := range cases {
-			if got := c.CountGET(t, srv, fmt.Sprintf(tc.path, f.lessonID), tc.as.Token); got != tc.want {
-				t.Errorf("%s (%s): %d statements, want %d", tc.name, round.name, got, tc.want)
+			path := fmt.Sprintf(tc.path, f.lessonID)
+			got := f.env.Queries(func() { f.env.Do(t, "GET", path, tc.as, nil).Status(t, 200) })
+			if want := apitest.AuthQueries + tc.want; got != want {
+				t.Errorf("%s (%s): %d statements, want %d", tc.name, round.name, got, want)
 			}
 		}
 	}

@@ -45,7 +45,7 @@ LEFT JOIN LATERAL (
     ORDER BY submitted_at DESC NULLS LAST, id DESC
     LIMIT 1) r ON true
 WHERE l.id = $2
-  AND (NOT $3::boolean OR l.subject_id IN (` + policy.StudentSubjectsSQL + `))`
+  AND (NOT $3::boolean OR EXISTS (SELECT 1 FROM ` + policy.StudentReads + ` r WHERE r.user_id = $1 AND r.subject_id = l.subject_id))`
 	var (
 		l   catalog.Lesson
 		res struct {

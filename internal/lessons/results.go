@@ -15,7 +15,7 @@ func (h *Handler) lessonResults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := NewRepo(h.q).LessonResults(r.Context(), lessonID)
+	res, err := NewRepo(h.pool).LessonResults(r.Context(), lessonID)
 	if err != nil {
 		return err
 	}
@@ -31,7 +31,7 @@ func (h *Handler) deleteResult(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	repo := NewRepo(h.q)
+	repo := NewRepo(h.pool)
 	subject, ok, err := repo.ResultSubject(ctx, id)
 	if err != nil {
 		return err

@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"platform/internal/auth"
 	"platform/internal/db"
 )
@@ -51,18 +49,7 @@ WHERE t.id = $1`
 }
 
 func one(ctx context.Context, q db.DBTX, sql string, id int32) (Subject, error) {
-	rows, err := q.Query(ctx, sql, id)
-	if err != nil {
-		return Subject{}, fmt.Errorf("policy: load subject: %w", err)
-	}
-	s, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Subject])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Subject{}, ErrNotFound
-	}
-	if err != nil {
-		return Subject{}, fmt.Errorf("policy: load subject: %w", err)
-	}
-	return s, nil
+	return db.One[Subject](ctx, q, "policy: load subject", ErrNotFound, sql, id)
 }
 
 // CanManage reports whether u manages subject s: admins always, a teacher
@@ -77,53 +64,61 @@ func CanManage(u auth.User, s Subject) bool {
 	return false
 }
 
+// StudentReads is the student read rule of §0.6, written once for every
+// query that applies it: a derived table (user_id, module_id, subject_id)
+// of what a student reaches through their groups (user_group). A group's
+// module link (module_group) gives a row for each subject of the module
+// (one row with a NULL subject_id when the module has none yet); a group's
+// subject link (subject_group) gives that subject's row. Hence:
+//
+//   - student u reads module M (and has M among their modules) when a row
+//     has user_id = u and module_id = M;
+//   - student u reads subject S (and S is among M's visible subjects) when a
+//     row has user_id = u and subject_id = S; lessons and tests follow
+//     their subject.
+//
+// Use it with EXISTS, correlated on the row being filtered:
+//
+//	`… AND EXISTS (SELECT 1 FROM ` + policy.StudentReads + ` r WHERE r.user_id = $1 AND r.subject_id = s.id)`
+//
+// PostgreSQL flattens the UNION ALL and pushes both conditions into each
+// branch, so a check costs a few primary-key and foreign-key index probes.
+// Admins and teachers read everything; callers skip the rule for them.
+const StudentReads = `(
+SELECT ug.user_id, mg.module_id, s.id AS subject_id
+FROM user_group ug
+JOIN module_group mg ON mg.group_id = ug.group_id
+LEFT JOIN subjects s ON s.module_id = mg.module_id
+UNION ALL
+SELECT ug.user_id, s.module_id, s.id
+FROM user_group ug
+JOIN subject_group sg ON sg.group_id = ug.group_id
+JOIN subjects s ON s.id = sg.subject_id)`
+
 // CanReadSubject reports whether u may read subject s: admins and teachers
-// always; a student when one of their groups is linked to the subject's
-// module or to the subject itself.
+// always; a student by StudentReads.
 func CanReadSubject(ctx context.Context, q db.DBTX, u auth.User, s Subject) (bool, error) {
 	if u.Role != auth.Student {
 		return true, nil
 	}
-	const sql = `
-SELECT EXISTS (
-    SELECT 1 FROM user_group ug
-    WHERE ug.user_id = $1
-      AND (EXISTS (SELECT 1 FROM module_group mg WHERE mg.group_id = ug.group_id AND mg.module_id = $2)
-        OR EXISTS (SELECT 1 FROM subject_group sg WHERE sg.group_id = ug.group_id AND sg.subject_id = $3)))`
+	const sql = `SELECT EXISTS (SELECT 1 FROM ` + StudentReads + ` r WHERE r.user_id = $1 AND r.subject_id = $2)`
 	var ok bool
-	if err := q.QueryRow(ctx, sql, u.ID, s.ModuleID, s.ID).Scan(&ok); err != nil {
+	if err := q.QueryRow(ctx, sql, u.ID, s.ID).Scan(&ok); err != nil {
 		return false, fmt.Errorf("policy: read subject: %w", err)
 	}
 	return ok, nil
 }
 
 // CanReadModule reports whether u may read module m: admins and teachers
-// always; a student when one of their groups is linked to the module or to
-// one of its subjects.
+// always; a student by StudentReads.
 func CanReadModule(ctx context.Context, q db.DBTX, u auth.User, moduleID int32) (bool, error) {
 	if u.Role != auth.Student {
 		return true, nil
 	}
-	const sql = `
-SELECT EXISTS (
-    SELECT 1 FROM user_group ug
-    WHERE ug.user_id = $1
-      AND (EXISTS (SELECT 1 FROM module_group mg WHERE mg.group_id = ug.group_id AND mg.module_id = $2)
-        OR EXISTS (SELECT 1 FROM subject_group sg JOIN subjects s ON s.id = sg.subject_id
-                   WHERE sg.group_id = ug.group_id AND s.module_id = $2)))`
+	const sql = `SELECT EXISTS (SELECT 1 FROM ` + StudentReads + ` r WHERE r.user_id = $1 AND r.module_id = $2)`
 	var ok bool
 	if err := q.QueryRow(ctx, sql, u.ID, moduleID).Scan(&ok); err != nil {
 		return false, fmt.Errorf("policy: read module: %w", err)
 	}
 	return ok, nil
 }
-
-// StudentSubjectsSQL selects the ids of every subject student $1 may read
-// (§0.6), for list queries that filter many subjects in one statement:
-// `… WHERE s.id IN (` + policy.StudentSubjectsSQL + `)`.
-const StudentSubjectsSQL = `
-SELECT s.id FROM subjects s
-WHERE EXISTS (SELECT 1 FROM user_group ug JOIN module_group mg ON mg.group_id = ug.group_id
-              WHERE ug.user_id = $1 AND mg.module_id = s.module_id)
-   OR EXISTS (SELECT 1 FROM user_group ug JOIN subject_group sg ON sg.group_id = ug.group_id
-              WHERE ug.user_id = $1 AND sg.subject_id = s.id)`

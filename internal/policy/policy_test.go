@@ -37,6 +37,7 @@ func TestRules(t *testing.T) {
 	admin, teacher, other := user(auth.Admin, "000000000001"), user(auth.Teacher, "000000000002"), user(auth.Teacher, "000000000003")
 	inModule, inSubject, inBoth, alone := user(auth.Student, "000000000004"), user(auth.Student, "000000000005"),
 		user(auth.Student, "000000000006"), user(auth.Student, "000000000007")
+	inEmpty := user(auth.Student, "000000000008") // in g3 only: m3 has no subjects
 
 	m1 := id(t, pool, `INSERT INTO modules (title) VALUES ('m1') RETURNING id`)
 	m2 := id(t, pool, `INSERT INTO modules (title) VALUES ('m2') RETURNING id`)
@@ -58,6 +59,7 @@ func TestRules(t *testing.T) {
 		{`INSERT INTO user_group (user_id, group_id) VALUES ($1, $2)`, inSubject.ID, g2},
 		{`INSERT INTO user_group (user_id, group_id) VALUES ($1, $2)`, inBoth.ID, g1},
 		{`INSERT INTO user_group (user_id, group_id) VALUES ($1, $2)`, inBoth.ID, g2},
+		{`INSERT INTO user_group (user_id, group_id) VALUES ($1, $2)`, inEmpty.ID, g3},
 	} {
 		if _, err := pool.Exec(ctx, q[0].(string), q[1], q[2]); err != nil {
 			t.Fatal(err)
@@ -79,6 +81,7 @@ func TestRules(t *testing.T) {
 		{"student, module-linked", inModule, []bool{false, false, false, false}, []bool{true, true, false, false}, []bool{true, false, false}, []int32{s1.ID, s2.ID}},
 		{"student, subject-linked", inSubject, []bool{false, false, false, false}, []bool{false, false, true, false}, []bool{false, true, false}, []int32{s3.ID}},
 		{"student, both", inBoth, []bool{false, false, false, false}, []bool{true, true, true, false}, []bool{true, true, false}, []int32{s1.ID, s2.ID, s3.ID}},
+		{"student, module without subjects", inEmpty, []bool{false, false, false, false}, []bool{false, false, false, false}, []bool{false, false, true}, []int32{}},
 		{"student, no group", alone, []bool{false, false, false, false}, []bool{false, false, false, false}, []bool{false, false, false}, []int32{}},
 	}
 	for _, c := range cases {
@@ -100,10 +103,23 @@ func TestRules(t *testing.T) {
 		if c.u.Role != auth.Student {
 			continue
 		}
-		rows, _ := pool.Query(ctx, `SELECT id FROM (`+policy.StudentSubjectsSQL+`) AS v ORDER BY id`, c.u.ID)
+		// The relation itself lists exactly the readable subjects and modules.
+		rows, _ := pool.Query(ctx, `SELECT DISTINCT subject_id FROM `+policy.StudentReads+` r
+			WHERE r.user_id = $1 AND r.subject_id IS NOT NULL ORDER BY 1`, c.u.ID)
 		ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
 		if err != nil || !slices.Equal(ids, c.readable) {
-			t.Errorf("%s: StudentSubjectsSQL = %v, %v; want %v", c.name, ids, err, c.readable)
+			t.Errorf("%s: StudentReads subjects = %v, %v; want %v", c.name, ids, err, c.readable)
+		}
+		var wantModules []int32
+		for i, m := range []int32{m1, m2, m3} {
+			if c.modules[i] {
+				wantModules = append(wantModules, m)
+			}
+		}
+		rows, _ = pool.Query(ctx, `SELECT DISTINCT module_id FROM `+policy.StudentReads+` r WHERE r.user_id = $1 ORDER BY 1`, c.u.ID)
+		mods, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil || !slices.Equal(mods, wantModules) {
+			t.Errorf("%s: StudentReads modules = %v, %v; want %v", c.name, mods, err, wantModules)
 		}
 	}
 

@@ -2,16 +2,9 @@ package tests_test
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
-	"github.com/go-chi/chi/v5"
-
 	"platform/internal/apitest"
-	"platform/internal/auth"
-	"platform/internal/tests"
 )
 
 // fullWant is the TestFull a caller should get for a test seeded with
@@ -99,31 +92,16 @@ VALUES ($1, $2, $3, 66.67, '2025-06-05T10:00:00.123456Z') RETURNING id`, w.stude
 }
 
 // TestQueryCounts checks reads cost a fixed number of queries whatever the
-// test's size (the authentication lookup is not counted).
+// test's size, over HTTP through the real server: the counts are besides
+// authentication's user lookup, which is added.
 func TestQueryCounts(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	small := w.seed(t, w.subject, &w.lesson, 0)
 	big := w.seed(t, w.subject, &w.lesson2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2)
-	q := &apitest.CountingDB{DBTX: w.env.Pool}
-	r := chi.NewRouter()
-	r.Mount("/tests", tests.NewHandlerOn(w.env.Pool, q).Routes(auth.Authenticate(w.env.Tokens, auth.NewRepo(w.env.Pool))))
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
-	measure := func(method, path string, as apitest.User, body string, status int) int64 {
+	measure := func(method, path string, as apitest.User, body any, status int) int64 {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+as.Token)
-		before := q.Count()
-		res, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != status {
-			t.Fatalf("%s %s: status %d, want %d", method, path, res.StatusCode, status)
-		}
-		return q.Count() - before
+		return w.env.Queries(func() { w.env.Do(t, method, path, as, body).Status(t, status) }) - apitest.AuthQueries
 	}
 	for _, c := range []struct {
 		name string
@@ -131,11 +109,11 @@ func TestQueryCounts(t *testing.T) {
 		want int64
 	}{{"student", w.student, 5}, {"teacher", w.teacher, 4}} {
 		for _, id := range []int32{small.id, big.id} {
-			if got := measure("GET", fmt.Sprintf("/tests/%d", id), c.as, "", 200); got != c.want {
+			if got := measure("GET", fmt.Sprintf("/tests/%d", id), c.as, nil, 200); got != c.want {
 				t.Errorf("GET /tests/%d as %s: %d queries, want %d", id, c.name, got, c.want)
 			}
 		}
-		if got := measure("GET", fmt.Sprintf("/tests/by-subject/%d", w.subject), c.as, "", 200); got != c.want-2 {
+		if got := measure("GET", fmt.Sprintf("/tests/by-subject/%d", w.subject), c.as, nil, 200); got != c.want-2 {
 			t.Errorf("GET by-subject as %s: %d queries, want %d", c.name, got, c.want-2)
 		}
 	}

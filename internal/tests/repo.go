@@ -36,11 +36,7 @@ WHERE t.id = $1`
 	if forUpdate {
 		sql += ` FOR UPDATE OF t`
 	}
-	t, err := one[testRow](ctx, repo.q, "load test", sql, id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return testRow{}, errNotFound
-	}
-	return t, err
+	return db.One[testRow](ctx, repo.q, "tests: load test", errNotFound, sql, id)
 }
 
 // bySubject lists a subject's tests by id.
@@ -104,7 +100,7 @@ func (repo *Repo) insertResult(ctx context.Context, userID, lessonID, testID int
 INSERT INTO results (user_id, lesson_id, test_id, score, submitted_at)
 VALUES ($1, $2, $3, $4, now())
 RETURNING id, user_id, lesson_id, test_id, score, submitted_at`
-	return one[catalog.Result](ctx, repo.q, "insert result", q, userID, lessonID, testID, score)
+	return db.One[catalog.Result](ctx, repo.q, "tests: insert result", errNotFound, q, userID, lessonID, testID, score)
 }
 
 // insertTest creates the tests row.
@@ -112,7 +108,7 @@ func (repo *Repo) insertTest(ctx context.Context, title string, subjectID int32,
 	const q = `
 INSERT INTO tests (title, subject_id, lesson_id) VALUES ($1, $2, $3)
 RETURNING id, title, subject_id, lesson_id`
-	return one[Test](ctx, repo.q, "insert test", q, title, subjectID, lessonID)
+	return db.One[Test](ctx, repo.q, "tests: insert test", errNotFound, q, title, subjectID, lessonID)
 }
 
 // updateTest rewrites the tests row.
@@ -120,7 +116,7 @@ func (repo *Repo) updateTest(ctx context.Context, id int32, title string, subjec
 	const q = `
 UPDATE tests SET title = $2, subject_id = $3, lesson_id = $4 WHERE id = $1
 RETURNING id, title, subject_id, lesson_id`
-	return one[Test](ctx, repo.q, "update test", q, id, title, subjectID, lessonID)
+	return db.One[Test](ctx, repo.q, "tests: update test", errNotFound, q, id, title, subjectID, lessonID)
 }
 
 // deleteQuestions removes a test's questions and their options.
@@ -211,18 +207,4 @@ func collect[T any](ctx context.Context, q db.DBTX, what, sql string, scan pgx.R
 		return nil, fmt.Errorf("tests: %s: %w", what, err)
 	}
 	return out, nil
-}
-
-// one runs a query that must return exactly one row, scanned into T by column name.
-func one[T any](ctx context.Context, q db.DBTX, what, sql string, args ...any) (T, error) {
-	var zero T
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return zero, fmt.Errorf("tests: %s: %w", what, err)
-	}
-	v, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[T])
-	if err != nil {
-		return zero, fmt.Errorf("tests: %s: %w", what, err)
-	}
-	return v, nil
 }
