@@ -21,7 +21,7 @@ func TestQueryCountIsFixed(t *testing.T) {
 	w := newWorld(t)
 	c := &apitest.CountingDB{DBTX: w.env.Pool}
 	r := chi.NewRouter()
-	r.Mount("/access", access.NewHandlerOn(c).Routes(auth.Authenticate(w.env.Tokens, auth.NewRepo(w.env.Pool))))
+	auth.NewGuards(auth.Authenticate(w.env.Tokens, auth.NewRepo(w.env.Pool))).Mount(r, "/access", access.NewHandlerOn(c).Routes)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 

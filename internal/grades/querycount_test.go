@@ -20,7 +20,7 @@ func TestSummaryIsOneQuery(t *testing.T) {
 	c := &apitest.CountingDB{DBTX: env.Pool}
 	r := chi.NewRouter()
 	r.Route("/lessons", func(r chi.Router) {
-		grades.NewHandlerOn(c).Routes(r, auth.Authenticate(env.Tokens, auth.NewRepo(env.Pool)))
+		grades.NewHandlerOn(c).Routes(r, auth.NewGuards(auth.Authenticate(env.Tokens, auth.NewRepo(env.Pool))))
 	})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)

@@ -21,7 +21,7 @@ func TestQueryCounts(t *testing.T) {
 	c := &apitest.CountingDB{DBTX: f.env.Pool}
 	r := chi.NewRouter()
 	r.Route("/lessons", func(r chi.Router) {
-		lessons.NewHandlerOn(f.env.Pool, c, f.env.Store).Routes(r, auth.Authenticate(f.env.Tokens, auth.NewRepo(f.env.Pool)))
+		lessons.NewHandlerOn(f.env.Pool, c, f.env.Store).Routes(r, auth.NewGuards(auth.Authenticate(f.env.Tokens, auth.NewRepo(f.env.Pool))))
 	})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)

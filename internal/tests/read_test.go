@@ -107,7 +107,7 @@ func TestQueryCounts(t *testing.T) {
 	big := w.seed(t, w.subject, &w.lesson2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2)
 	q := &apitest.CountingDB{DBTX: w.env.Pool}
 	r := chi.NewRouter()
-	r.Mount("/tests", tests.NewHandlerOn(w.env.Pool, q).Routes(auth.Authenticate(w.env.Tokens, auth.NewRepo(w.env.Pool))))
+	auth.NewGuards(auth.Authenticate(w.env.Tokens, auth.NewRepo(w.env.Pool))).Mount(r, "/tests", tests.NewHandlerOn(w.env.Pool, q).Routes)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	measure := func(method, path string, as apitest.User, body string, status int) int64 {

@@ -1,4 +1,4 @@
-package admin_test
+package groups_test
 
 import (
 	"context"
@@ -98,13 +98,13 @@ func TestDeleteGroup(t *testing.T) {
 	admin := env.User(t, auth.Admin)
 	member := env.User(t, auth.Student)
 	d := seedTree(t, env, 0)
-	env.Exec(t, `INSERT INTO user_group (user_id, group_id) VALUES ($1, $2), ($3, $2)`, member.ID, d.group, admin.ID)
-	env.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, d.module, d.group)
-	env.Exec(t, `INSERT INTO subject_group (subject_id, group_id) VALUES ($1, $2)`, d.subject, d.group)
+	env.Exec(t, `INSERT INTO user_group (user_id, group_id) VALUES ($1, $2), ($3, $2)`, member.ID, d.Group, admin.ID)
+	env.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, d.Module, d.Group)
+	env.Exec(t, `INSERT INTO subject_group (subject_id, group_id) VALUES ($1, $2)`, d.Subject, d.Group)
 	var name string
-	env.Pool.QueryRow(t.Context(), `SELECT name FROM groups WHERE id = $1`, d.group).Scan(&name)
+	env.Pool.QueryRow(t.Context(), `SELECT name FROM groups WHERE id = $1`, d.Group).Scan(&name)
 
-	res := env.Do(t, "DELETE", "/admin/groups/"+itoa(d.group), admin, nil)
+	res := env.Do(t, "DELETE", "/admin/groups/"+itoa(d.Group), admin, nil)
 	res.Status(t, 200)
 	if !equalJSON(res.Map(t), map[string]any{"detail": "Группа '" + name + "' удалена. Пользователи остались в системе."}) {
 		t.Fatalf("got %s", res.Body)
@@ -130,14 +130,14 @@ func TestDeleteGroupWithUsers(t *testing.T) {
 	d := seedTree(t, env, teacher.ID)
 	other := env.ID(t, `INSERT INTO groups (name) VALUES ('Другая') RETURNING id`)
 	env.Exec(t, `INSERT INTO user_group (user_id, group_id) VALUES ($1, $4), ($2, $4), ($3, $4), ($1, $5)`,
-		student.ID, teacher.ID, admin.ID, d.group, other)
-	env.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, d.module, d.group)
-	sub := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id) VALUES ($1, $2) RETURNING id`, d.lesson, student.ID)
+		student.ID, teacher.ID, admin.ID, d.Group, other)
+	env.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, d.Module, d.Group)
+	sub := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id) VALUES ($1, $2) RETURNING id`, d.Lesson, student.ID)
 	env.Exec(t, `INSERT INTO submission_files (submission_id, file_path) VALUES ($1, 'static/homework/lesson_9/s.pdf')`, sub)
 	writeFile(t, env, "homework/lesson_9/s.pdf")
-	env.Exec(t, `INSERT INTO results (user_id, test_id, score) VALUES ($1, $2, 80)`, student.ID, d.test)
+	env.Exec(t, `INSERT INTO results (user_id, test_id, score) VALUES ($1, $2, 80)`, student.ID, d.Test)
 
-	res := env.Do(t, "DELETE", "/admin/groups/"+itoa(d.group)+"/with-users/", admin, nil)
+	res := env.Do(t, "DELETE", "/admin/groups/"+itoa(d.Group)+"/with-users/", admin, nil)
 	res.Status(t, 200)
 	detail := res.Detail(t)
 	if !strings.HasPrefix(detail, "Группа 'Группа ") || !strings.HasSuffix(detail, "' удалена. Удалено пользователей: 2. Админы сохранены.") {
