@@ -178,15 +178,38 @@ func TestAddMemberDuringUserDelete(t *testing.T) {
 	if _, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, victim.ID); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan *apitest.Response, 1)
+	type answer struct {
+		res *apitest.Response
+		err error
+	}
+	done := make(chan answer, 1)
 	go func() {
-		done <- env.Do(t, "POST", fmt.Sprintf("/admin/groups/%d/users", gid), admin, []int32{victim.ID})
+		res, err := env.Try("POST", fmt.Sprintf("/admin/groups/%d/users", gid), admin, []int32{victim.ID})
+		done <- answer{res, err}
 	}()
-	time.Sleep(200 * time.Millisecond) // the request is now waiting on the deleted row
+	// The request's backend must be waiting for the deleting transaction's
+	// row lock before that transaction commits.
+	deadline := time.Now().Add(10 * time.Second)
+	for env.Count(t, `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO user_group%'`) == 0 {
+		select {
+		case a := <-done:
+			t.Fatalf("the request did not wait for the delete: %v %v", a.res, a.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the request never waited on the deleted row")
+		}
+		time.Sleep(5 * time.Millisecond) // polling, not synchronising
+	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	res := <-done
+	a := <-done
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	res := a.res
 	res.Status(t, 200)
 	if n := env.Count(t, `SELECT count(*) FROM user_group WHERE group_id = $1`, gid); n != 0 {
 		t.Errorf("%d links to a deleted user", n)

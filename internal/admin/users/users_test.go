@@ -1,6 +1,7 @@
 package users_test
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -112,11 +113,15 @@ func TestCreateUserRace(t *testing.T) {
 	} {
 		const n = 8
 		codes := make([]*apitest.Response, n)
+		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
-			wg.Go(func() { codes[i] = env.Do(t, "POST", "/admin/users/", admin, c.body(i)) })
+			wg.Go(func() { codes[i], errs[i] = env.Try("POST", "/admin/users/", admin, c.body(i)) })
 		}
 		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
 		ok := 0
 		for _, res := range codes {
 			if res.Code == http.StatusOK {
