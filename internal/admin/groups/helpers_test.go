@@ -8,7 +8,6 @@ var (
 	xlsx       = admintest.XLSX
 	fileExists = admintest.FileExists
 	writeFile  = admintest.WriteFile
-	pngBytes   = admintest.PNG
 	equalJSON  = admintest.EqualJSON
 	itoa       = admintest.Itoa
 	seedTree   = admintest.SeedTree

@@ -4,11 +4,8 @@ import "platform/internal/admin/internal/admintest"
 
 // The shared helpers under the names these tests use.
 var (
-	upload     = admintest.Upload
-	xlsx       = admintest.XLSX
 	fileExists = admintest.FileExists
 	writeFile  = admintest.WriteFile
-	pngBytes   = admintest.PNG
 	equalJSON  = admintest.EqualJSON
 	itoa       = admintest.Itoa
 	seedTree   = admintest.SeedTree
