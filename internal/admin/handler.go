@@ -1,27 +1,37 @@
-// Package admin serves the account and administration endpoints of API.md
-// §3–§6: the caller's own profile (/user), users (/admin/users), groups with
-// the Excel import (/admin/groups) and modules with their subjects
-// (/admin/modules).
+// Package admin is the account and administration domain of API.md §3–§6.
+// It owns /user and /admin/*, one sub-package per URL area, each with the
+// files of every domain (routes.go, handler.go, repo.go, model.go, tests):
+// profile (/user: the caller's own account), users (/admin/users), groups
+// (/admin/groups with the Excel import) and modules (/admin/modules). What
+// they share lives in admin/internal/shared.
 package admin
 
 import (
+	"platform/internal/admin/groups"
+	"platform/internal/admin/modules"
+	"platform/internal/admin/profile"
+	"platform/internal/admin/users"
 	"platform/internal/auth"
 	"platform/internal/db"
 	"platform/internal/storage"
 )
 
-// Handler serves /user, /admin/users, /admin/groups and /admin/modules.
+// Handler holds the handlers of admin's sub-packages.
 type Handler struct {
-	pool     *db.Pool
-	repo     *Repo
-	hasher   *auth.Hasher
-	throttle *auth.Throttle
-	store    *storage.Store
+	profile *profile.Handler
+	users   *users.Handler
+	groups  *groups.Handler
+	modules *modules.Handler
 }
 
 // NewHandler returns the handler; hasher is the shared bcrypt pool (every
 // hash of these endpoints runs in its slots), throttle the login throttle a
 // password reset clears.
 func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store) *Handler {
-	return &Handler{pool: pool, repo: NewRepo(pool), hasher: hasher, throttle: throttle, store: store}
+	return &Handler{
+		profile: profile.NewHandler(pool, hasher, store),
+		users:   users.NewHandler(pool, hasher, throttle, store),
+		groups:  groups.NewHandler(pool, hasher, store),
+		modules: modules.NewHandler(pool, store),
+	}
 }

@@ -1,18 +1,14 @@
 package auth
 
 import (
-	"net/http"
-
 	"github.com/go-chi/chi/v5"
 
 	"platform/internal/web"
 )
 
-// Routes mounts /auth. authn is the Authenticate middleware.
-func (h *Handler) Routes(authn func(http.Handler) http.Handler) chi.Router {
-	r := chi.NewRouter()
+// Routes adds /auth (API.md §2): login and token are public.
+func (h *Handler) Routes(r chi.Router, g Guards) {
 	r.Post("/login", web.Handle(h.login))
 	r.Post("/token", web.Handle(h.token))
-	r.With(authn).Get("/check", web.Handle(h.check))
-	return r
+	r.With(g.Authn).Get("/check", web.Handle(h.check))
 }

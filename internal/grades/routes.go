@@ -1,15 +1,14 @@
 package grades
 
 import (
-	"net/http"
-
 	"github.com/go-chi/chi/v5"
 
+	"platform/internal/auth"
 	"platform/internal/web"
 )
 
-// Routes registers the grade summary on r, the router mounted at /lessons;
-// authn is the Authenticate middleware.
-func (h *Handler) Routes(r chi.Router, authn func(http.Handler) http.Handler) {
-	r.With(authn).Get("/student/grades", web.Handle(h.summary)) // auth (own data)
+// Routes adds the grade summary to the /lessons router (API.md §8); chi
+// prefers the static /student/grades over lessons' /{lesson_id}/….
+func (h *Handler) Routes(r chi.Router, g auth.Guards) {
+	r.With(g.Authn).Get("/student/grades", web.Handle(h.summary)) // own data
 }

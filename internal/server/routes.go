@@ -1,8 +1,6 @@
 package server
 
 import (
-	"net/http"
-
 	"github.com/go-chi/chi/v5"
 
 	"platform/internal/access"
@@ -12,19 +10,40 @@ import (
 	"platform/internal/grades"
 	"platform/internal/lessons"
 	"platform/internal/tests"
+	"platform/internal/web"
 )
 
-// mountDomains mounts every domain package's routes. Each package's
-// routes.go names the guard of each endpoint.
-func mountDomains(r chi.Router, d Deps, authn func(http.Handler) http.Handler, throttle *auth.Throttle) {
-	// Domain mounts: one line (or block) per domain package.
-	r.Mount("/tests", tests.NewHandler(d.Pool).Routes(authn))
-	r.Mount("/access", access.NewHandler(d.Pool).Routes(authn))
-	lessonsH, gradesH := lessons.NewHandler(d.Pool, d.Store), grades.NewHandler(d.Pool)
-	r.Route("/lessons", func(r chi.Router) {
-		lessonsH.Routes(r, authn)
-		gradesH.Routes(r, authn) // static /student/grades wins over /{lesson_id}/…
-	})
-	files.NewHandler(d.Pool, d.Store).Routes(r, authn)
-	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store).Mount(r, authn) // /user, /admin/{users,groups,modules}
+// routes is the whole API on one screen: each URL prefix and the domain
+// package whose routes.go lists its endpoints, each with its guard
+// (auth.Guards: Authn = any token, Student, Teacher = teacher or admin,
+// Admin). Guards sit on routes, never on a router, so an unknown path is 404
+// and a wrong method 405 with or without a token (API.md §0.3).
+//
+//	/                      public   welcome, /healthz, /readyz (below)
+//	/auth                  auth     login, token public; check Authn
+//	/user                  admin    admin/profile: the caller's own account (Authn)
+//	/admin/users           admin    admin/users (Admin)
+//	/admin/groups          admin    admin/groups with the Excel import (Admin)
+//	/admin/modules         admin    admin/modules (Admin; GET /{module_id} Authn)
+//	/access                access   who sees what (Admin, Teacher, Authn)
+//	/lessons               lessons  lessons, homework, grading (Authn, Teacher)
+//	                       grades   GET /lessons/student/grades (Authn)
+//	/tests                 tests    quizzes (Teacher, Student, Authn)
+//	/files/download/*      files    downloads (Authn); paths taken literally
+//	/static/photos/*       files    avatars (public); paths taken literally
+func routes(r chi.Router, d Deps) {
+	authRepo := auth.NewRepo(d.Pool)
+	g := auth.NewGuards(auth.Authenticate(d.Tokens, authRepo))
+	throttle := auth.NewThrottle(d.Pool)
+
+	r.Get("/", web.Handle(welcome))
+	r.Get("/healthz", web.Handle(healthz))
+	r.Get("/readyz", web.Handle(readyz(d.Pool)))
+
+	g.Mount(r, "/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle).Routes)
+	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store).Routes(r, g) // /user, /admin/{users,groups,modules}
+	g.Mount(r, "/access", access.NewHandler(d.Pool).Routes)
+	g.Mount(r, "/lessons", lessons.NewHandler(d.Pool, d.Store).Routes, grades.NewHandler(d.Pool).Routes)
+	g.Mount(r, "/tests", tests.NewHandler(d.Pool).Routes)
+	files.NewHandler(d.Pool, d.Store).Routes(r, g) // /files/download/*, /static/photos/* on the root
 }

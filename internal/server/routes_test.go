@@ -118,6 +118,13 @@ func hexByte(b byte) string {
 func TestEveryRouteMethods(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
+	for name, as := range map[string]apitest.User{"no token": noToken, "admin": env.User(t, auth.Admin)} {
+		t.Run(name, func(t *testing.T) { everyRouteMethods(t, env, as) })
+	}
+}
+
+// everyRouteMethods checks every walked route against every wrong method, as the caller.
+func everyRouteMethods(t *testing.T, env *apitest.Env, as apitest.User) {
 	routes := registered(t, env)
 	// answers reports whether some route answers method at path.
 	answers := func(method, path string) bool {
@@ -136,7 +143,7 @@ func TestEveryRouteMethods(t *testing.T) {
 			t.Errorf("%s: HEAD registered = %v", pattern, hasHead)
 		}
 		if !hasHead {
-			res := env.Do(t, http.MethodHead, path, noToken, nil)
+			res := env.Do(t, http.MethodHead, path, as, nil)
 			if res.Code != 405 {
 				t.Errorf("HEAD %s: %d, want 405", path, res.Code)
 			}
@@ -145,7 +152,7 @@ func TestEveryRouteMethods(t *testing.T) {
 			if answers(m, path) {
 				continue // e.g. GET /tests/create is GET /tests/{test_id}
 			}
-			res := env.Do(t, m, path, noToken, nil)
+			res := env.Do(t, m, path, as, nil)
 			if res.Code != 405 || res.Detail(t) != "Method Not Allowed" {
 				t.Errorf("%s %s: %d %s, want 405", m, path, res.Code, res.Body)
 				break
@@ -175,4 +182,61 @@ func patternRE(pattern string) *regexp.Regexp {
 		parts[i] = strings.ReplaceAll(regexp.QuoteMeta(p), `\*`, `.*`)
 	}
 	return regexp.MustCompile("^" + strings.Join(parts, `[^/]+`) + "$")
+}
+
+// mountPrefixes are the URL prefixes of the domains (server/routes.go).
+var mountPrefixes = []string{"/auth", "/user", "/admin/users", "/admin/groups", "/admin/modules",
+	"/access", "/lessons", "/tests", "/files/download", "/static/photos"}
+
+// An unknown path under any prefix is 404 "Not Found" with or without a
+// token, whatever the method: routing comes before authentication (API.md
+// §0.3). Under /files/download/ every path is a file name, so there a token
+// is needed and a missing file is that route's own 404 (§10).
+func TestUnknownPathsUnderPrefixes(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	// Every route lives under a prefix here, or is one of the root's own.
+	for pattern := range registered(t, env) {
+		if slices.Contains([]string{"/", "/healthz", "/readyz"}, pattern) {
+			continue
+		}
+		if !slices.ContainsFunc(mountPrefixes, func(p string) bool { return strings.HasPrefix(pattern, p+"/") }) {
+			t.Errorf("%s: under no prefix of the test", pattern)
+		}
+	}
+	callers := map[string]apitest.User{
+		"no token": noToken, "admin": env.User(t, auth.Admin),
+		"teacher": env.User(t, auth.Teacher), "student": env.User(t, auth.Student),
+	}
+	for _, prefix := range mountPrefixes {
+		for _, sub := range []string{"/nope/deeper", "/1/nope", "/nope/1/deeper/", "/1/users/2/nope"} {
+			for name, as := range callers {
+				for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+					res := env.Do(t, m, prefix+sub, as, nil)
+					switch {
+					case prefix == "/files/download" && (m != "GET"):
+						if res.Code != 405 || res.Header.Get("Allow") != "GET, HEAD" {
+							t.Errorf("%s %s (%s): %d Allow %q, want 405 GET, HEAD", m, prefix+sub, name, res.Code, res.Header.Get("Allow"))
+						}
+					case prefix == "/files/download" && as == noToken:
+						if res.Code != 401 || res.Detail(t) != "Not authenticated" {
+							t.Errorf("%s %s (%s): %d %s, want 401", m, prefix+sub, name, res.Code, res.Body)
+						}
+					case prefix == "/files/download":
+						if res.Code != 404 || res.Detail(t) != "Файл не найден" {
+							t.Errorf("%s %s (%s): %d %s, want the download's 404", m, prefix+sub, name, res.Code, res.Body)
+						}
+					case prefix == "/static/photos" && m != "GET":
+						if res.Code != 405 || res.Header.Get("Allow") != "GET, HEAD" {
+							t.Errorf("%s %s (%s): %d Allow %q, want 405 GET, HEAD", m, prefix+sub, name, res.Code, res.Header.Get("Allow"))
+						}
+					default:
+						if res.Code != 404 || string(res.Body) != `{"detail":"Not Found"}` {
+							t.Errorf("%s %s (%s): %d %s, want 404 Not Found", m, prefix+sub, name, res.Code, res.Body)
+						}
+					}
+				}
+			}
+		}
+	}
 }

@@ -39,21 +39,11 @@ func New(d Deps) http.Handler {
 		web.Recover,
 		// Paths under these prefixes are file names, taken literally (API.md §0.3).
 		web.StripSlash("/files/download/", "/static/photos/"),
-		web.RouteFirst(r),
 	)
 	r.NotFound(web.NotFound)
 	r.MethodNotAllowed(web.MethodNotAllowed(r))
 
-	authRepo := auth.NewRepo(d.Pool)
-	authn := auth.Authenticate(d.Tokens, authRepo)
-	throttle := auth.NewThrottle(d.Pool)
-
-	r.Get("/", web.Handle(welcome))
-	r.Get("/healthz", web.Handle(healthz))
-	r.Get("/readyz", web.Handle(readyz(d.Pool)))
-	r.Mount("/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle).Routes(authn))
-
-	mountDomains(r, d, authn, throttle)
+	routes(r, d)
 	return r
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 
@@ -118,75 +119,35 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // MethodNotAllowed answers a known path with a wrong method, listing the
-// methods the path does answer in Allow (API.md §0.3). chi drops that list
-// when a custom handler is set, so it is recomputed from the route tree.
+// methods the path does answer in Allow (API.md §0.3). chi reaches this
+// handler only from the router whose tree matched the path, but does not
+// pass a custom handler its list of methods; so the list is looked up in a
+// flat copy of the whole route tree (every endpoint chi.Walk reports, by its
+// full pattern), built on first use, once every route is registered.
 func MethodNotAllowed(routes chi.Routes) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		// Inside a mounted router RoutePath is the sub-path: match the full one.
-		methodNotAllowed(w, allowed(routes, trimmedPath(r)))
-	}
-}
-
-// RouteFirst answers a known path with a wrong method (405) before any
-// route's middleware runs: Starlette routes before FastAPI resolves
-// dependencies, so a wrong method is 405 even without a token, also where a
-// domain puts authentication on a whole sub-router (API.md §0.3).
-func RouteFirst(routes chi.Routes) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			path := trimmedPath(r)
-			if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePath != "" {
-				path = rc.RoutePath // StripSlash's
-			}
-			if !matches(routes, r.Method, path) {
-				if allow := allowed(routes, path); len(allow) > 0 {
-					methodNotAllowed(w, allow)
-					return
-				}
-			}
-			next.ServeHTTP(w, r)
+	flat := sync.OnceValue(func() *chi.Mux {
+		m := chi.NewRouter()
+		_ = chi.Walk(routes, func(method, pattern string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+			m.Method(method, pattern, http.NotFoundHandler())
+			return nil
 		})
-	}
-}
-
-func methodNotAllowed(w http.ResponseWriter, allow []string) {
-	if len(allow) > 0 {
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-	}
-	_ = JSON(w, http.StatusMethodNotAllowed, Detail{Detail: "Method Not Allowed"})
-}
-
-// allowed lists the methods the path answers.
-func allowed(routes chi.Routes, path string) []string {
-	var allow []string
-	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
-		http.MethodPatch, http.MethodDelete} {
-		if matches(routes, m, path) {
-			allow = append(allow, m)
+		return m
+	})
+	return func(w http.ResponseWriter, r *http.Request) {
+		path := trimmedPath(r)
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+			http.MethodPatch, http.MethodDelete} {
+			// A mounted router's "/" route has the pattern "/x/" and answers "/x".
+			if flat().Match(chi.NewRouteContext(), m, path) || flat().Match(chi.NewRouteContext(), m, path+"/") {
+				allow = append(allow, m)
+			}
 		}
-	}
-	return allow
-}
-
-// matches reports whether a route answers method at path. chi's Match alone
-// is not enough: a router mounted at "/x" leaves stubs at "/x" and "/x/"
-// that match every method, while the request is really answered by the
-// mounted router's "/" route.
-func matches(routes chi.Routes, method, path string) bool {
-	pattern := routes.Find(chi.NewRouteContext(), method, path)
-	if pattern == "" {
-		return false
-	}
-	if routes.Find(chi.NewRouteContext(), http.MethodTrace, path) == "" {
-		return true // no stub: no route answers TRACE
-	}
-	mount := strings.TrimSuffix(pattern, "/") + "/*"
-	for _, rt := range routes.Routes() {
-		if rt.Pattern == mount && rt.SubRoutes != nil {
-			return matches(rt.SubRoutes, method, "/")
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
 		}
+		_ = JSON(w, http.StatusMethodNotAllowed, Detail{Detail: "Method Not Allowed"})
 	}
-	return true
 }
 
 // trimmedPath is the URL's path without one trailing slash.

@@ -1,10 +1,7 @@
-package admin_test
+package profile_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"mime/multipart"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -151,18 +148,6 @@ func TestChangePassword(t *testing.T) {
 	env.Do(t, "PATCH", "/user/change-password", me, map[string]any{"old_password": "new-secret"}).HasIssue(t, "missing", "body.new_password")
 }
 
-// equalJSON compares two decoded JSON values.
-func equalJSON(a, b any) bool {
-	x, _ := json.Marshal(a)
-	y, _ := json.Marshal(b)
-	return bytes.Equal(x, y)
-}
-
-func itoa(n int32) string {
-	b, _ := json.Marshal(n)
-	return string(b)
-}
-
 // TestUploadPhotoRawFileName: the extension comes from the client's filename
 // exactly as sent (API.md §0.7: the text after the last "/"), not from a name
 // already reduced to its base, so "a.png/" has no extension.
@@ -189,26 +174,4 @@ func TestUploadPhotoOldOutsidePhotos(t *testing.T) {
 	if !fileExists(env, "lesson_docs/doc.pdf") {
 		t.Fatal("a file outside photos/ was removed as the old photo")
 	}
-}
-
-// TestUploadFieldCap: a non-file form field over 64 KiB is refused with the
-// upload's 413 (API.md §0.7), even one the endpoint ignores.
-func TestUploadFieldCap(t *testing.T) {
-	t.Parallel()
-	env := apitest.New(t)
-	me := env.User(t, auth.Admin)
-	send := func(path, field, filename, detail string, content []byte) {
-		t.Helper()
-		var body bytes.Buffer
-		mw := multipart.NewWriter(&body)
-		mw.WriteField("note", strings.Repeat("x", 64<<10+1))
-		fw, _ := mw.CreateFormFile(field, filename)
-		fw.Write(content)
-		mw.Close()
-		h := http.Header{}
-		h.Set("Content-Type", mw.FormDataContentType())
-		env.Send(t, apitest.Request{Method: "POST", Path: path, Token: me.Token, Body: &body, Header: h}).Error(t, 413, detail)
-	}
-	send("/user/upload-photo", "photo", "a.png", "Файл слишком большой (до 5 МБ)", pngBytes)
-	send(importPath, "file", "g.xlsx", "Файл слишком большой (до 10 МБ)", xlsx(t, []any{"Группа", "ИИН", "ФИО"}, []any{"Г", "123456789012", "А"}))
 }

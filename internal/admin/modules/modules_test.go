@@ -1,6 +1,7 @@
-package admin_test
+package modules_test
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"sync"
@@ -66,12 +67,19 @@ func TestModulesCRUD(t *testing.T) {
 	// Concurrent creates of one title: exactly one succeeds.
 	var wg sync.WaitGroup
 	codes := make([]int, 8)
+	errs := make([]error, len(codes))
 	for i := range codes {
 		wg.Go(func() {
-			codes[i] = env.Do(t, "POST", path+"/subjects", admin, map[string]any{"title": "Физика"}).Code
+			var res *apitest.Response
+			if res, errs[i] = env.Try("POST", path+"/subjects", admin, map[string]any{"title": "Физика"}); res != nil {
+				codes[i] = res.Code
+			}
 		})
 	}
 	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
 	if n := env.Count(t, `SELECT count(*) FROM subjects WHERE title = 'Физика'`); n != 1 {
 		t.Fatalf("%d subjects created concurrently (%v)", n, codes)
 	}
@@ -91,10 +99,10 @@ func TestModuleLists(t *testing.T) {
 	admin := env.User(t, auth.Admin)
 	teacher := env.User(t, auth.Teacher, apitest.WithName("Учитель"))
 	d := seedTree(t, env, teacher.ID)
-	s2 := env.ID(t, `INSERT INTO subjects (module_id, title) VALUES ($1, 'Без учителя') RETURNING id`, d.module)
+	s2 := env.ID(t, `INSERT INTO subjects (module_id, title) VALUES ($1, 'Без учителя') RETURNING id`, d.Module)
 	empty := env.ID(t, `INSERT INTO modules (title) VALUES ('Пустой') RETURNING id`)
 
-	lesson := map[string]any{"id": float64(d.lesson), "title": "Урок", "type": "video", "content_url": "https://v"}
+	lesson := map[string]any{"id": float64(d.Lesson), "title": "Урок", "type": "video", "content_url": "https://v"}
 	res := env.Do(t, "GET", "/admin/modules/", admin, nil)
 	res.Status(t, 200)
 	list := res.List(t)
@@ -103,10 +111,10 @@ func TestModuleLists(t *testing.T) {
 	}
 	m0 := list[0].(map[string]any)
 	wantSubjects := []any{
-		map[string]any{"id": float64(d.subject), "title": "Предмет", "module_id": float64(d.module), "teacher_id": float64(teacher.ID), "lessons": []any{lesson}},
-		map[string]any{"id": float64(s2), "title": "Без учителя", "module_id": float64(d.module), "teacher_id": nil, "lessons": []any{}},
+		map[string]any{"id": float64(d.Subject), "title": "Предмет", "module_id": float64(d.Module), "teacher_id": float64(teacher.ID), "lessons": []any{lesson}},
+		map[string]any{"id": float64(s2), "title": "Без учителя", "module_id": float64(d.Module), "teacher_id": nil, "lessons": []any{}},
 	}
-	if m0["id"] != float64(d.module) || m0["title"] != "Модуль" || m0["course"] != "1" || m0["description"] != nil ||
+	if m0["id"] != float64(d.Module) || m0["title"] != "Модуль" || m0["course"] != "1" || m0["description"] != nil ||
 		!equalJSON(m0["subjects"], wantSubjects) {
 		t.Fatalf("module %v", m0)
 	}
@@ -140,14 +148,14 @@ func TestGetModule(t *testing.T) {
 	partial := env.User(t, auth.Student)
 	stranger := env.User(t, auth.Student)
 	d := seedTree(t, env, 0)
-	s2 := env.ID(t, `INSERT INTO subjects (module_id, title) VALUES ($1, 'Второй') RETURNING id`, d.module)
-	env.Exec(t, `INSERT INTO results (user_id, lesson_id, score) VALUES ($1, $2, 90)`, linked.ID, d.lesson)
+	s2 := env.ID(t, `INSERT INTO subjects (module_id, title) VALUES ($1, 'Второй') RETURNING id`, d.Module)
+	env.Exec(t, `INSERT INTO results (user_id, lesson_id, score) VALUES ($1, $2, 90)`, linked.ID, d.Lesson)
 	g2 := env.ID(t, `INSERT INTO groups (name) VALUES ('Частичная') RETURNING id`)
-	env.Exec(t, `INSERT INTO user_group (user_id, group_id) VALUES ($1, $2), ($3, $4)`, linked.ID, d.group, partial.ID, g2)
-	env.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, d.module, d.group)
+	env.Exec(t, `INSERT INTO user_group (user_id, group_id) VALUES ($1, $2), ($3, $4)`, linked.ID, d.Group, partial.ID, g2)
+	env.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, d.Module, d.Group)
 	env.Exec(t, `INSERT INTO subject_group (subject_id, group_id) VALUES ($1, $2)`, s2, g2)
 
-	path := "/admin/modules/" + itoa(d.module)
+	path := "/admin/modules/" + itoa(d.Module)
 	subjectIDs := func(res *apitest.Response) []float64 {
 		var ids []float64
 		for _, s := range res.Map(t)["subjects"].([]any) {
@@ -165,7 +173,7 @@ func TestGetModule(t *testing.T) {
 	res := env.Do(t, "GET", path, linked, nil)
 	m := res.Map(t)
 	lesson := m["subjects"].([]any)[0].(map[string]any)["lessons"].([]any)[0].(map[string]any)
-	if m["title"] != "Модуль" || m["course"] != "1" || lesson["result"] != nil || lesson["subject_id"] != float64(d.subject) || lesson["description"] != nil {
+	if m["title"] != "Модуль" || m["course"] != "1" || lesson["result"] != nil || lesson["subject_id"] != float64(d.Subject) || lesson["description"] != nil {
 		t.Fatalf("tree %s", res.Body)
 	}
 	res = env.Do(t, "GET", path+"/", partial, nil)
@@ -188,17 +196,17 @@ func TestDeleteModule(t *testing.T) {
 	student := env.User(t, auth.Student)
 	d := seedTree(t, env, teacher.ID)
 	keep := seedTree(t, env, teacher.ID)
-	env.Exec(t, `UPDATE lessons SET content_url = '/static/lesson_docs/doc.pdf' WHERE id = $1`, d.lesson)
+	env.Exec(t, `UPDATE lessons SET content_url = '/static/lesson_docs/doc.pdf' WHERE id = $1`, d.Lesson)
 	writeFile(t, env, "lesson_docs/doc.pdf")
-	sub := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id) VALUES ($1, $2) RETURNING id`, d.lesson, student.ID)
-	env.Exec(t, `INSERT INTO submission_files (submission_id, file_path) VALUES ($1, $2)`, sub, "static/homework/lesson_"+itoa(d.lesson)+"/s.pdf")
-	writeFile(t, env, "homework/lesson_"+itoa(d.lesson)+"/s.pdf")
-	env.Exec(t, `INSERT INTO results (user_id, lesson_id, test_id, score) VALUES ($1, $2, $3, 100)`, student.ID, d.lesson, d.test)
-	env.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, d.module, d.group)
-	env.Exec(t, `INSERT INTO subject_group (subject_id, group_id) VALUES ($1, $2)`, d.subject, d.group)
-	env.Exec(t, `INSERT INTO teacher_module (module_id, teacher_id) VALUES ($1, $2)`, d.module, teacher.ID)
+	sub := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id) VALUES ($1, $2) RETURNING id`, d.Lesson, student.ID)
+	env.Exec(t, `INSERT INTO submission_files (submission_id, file_path) VALUES ($1, $2)`, sub, "static/homework/lesson_"+itoa(d.Lesson)+"/s.pdf")
+	writeFile(t, env, "homework/lesson_"+itoa(d.Lesson)+"/s.pdf")
+	env.Exec(t, `INSERT INTO results (user_id, lesson_id, test_id, score) VALUES ($1, $2, $3, 100)`, student.ID, d.Lesson, d.Test)
+	env.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, d.Module, d.Group)
+	env.Exec(t, `INSERT INTO subject_group (subject_id, group_id) VALUES ($1, $2)`, d.Subject, d.Group)
+	env.Exec(t, `INSERT INTO teacher_module (module_id, teacher_id) VALUES ($1, $2)`, d.Module, teacher.ID)
 
-	res := env.Do(t, "DELETE", "/admin/modules/"+itoa(d.module), admin, nil)
+	res := env.Do(t, "DELETE", "/admin/modules/"+itoa(d.Module), admin, nil)
 	res.Status(t, 200)
 	if !equalJSON(res.Map(t), map[string]any{"detail": "Модуль удалён"}) {
 		t.Fatalf("got %s", res.Body)
@@ -214,10 +222,10 @@ func TestDeleteModule(t *testing.T) {
 			t.Fatalf("%s: %d, want %d", q, n, want)
 		}
 	}
-	if n := env.Count(t, `SELECT count(*) FROM modules WHERE id = $1`, keep.module); n != 1 {
+	if n := env.Count(t, `SELECT count(*) FROM modules WHERE id = $1`, keep.Module); n != 1 {
 		t.Fatal("other module deleted")
 	}
-	if fileExists(env, "lesson_docs/doc.pdf") || fileExists(env, "homework/lesson_"+itoa(d.lesson)) {
+	if fileExists(env, "lesson_docs/doc.pdf") || fileExists(env, "homework/lesson_"+itoa(d.Lesson)) {
 		t.Fatal("files left on disk")
 	}
 }
@@ -230,17 +238,17 @@ func TestDeleteSubject(t *testing.T) {
 	admin := env.User(t, auth.Admin)
 	student := env.User(t, auth.Student)
 	d := seedTree(t, env, 0)
-	other := env.ID(t, `INSERT INTO subjects (module_id, title) VALUES ($1, 'Другой') RETURNING id`, d.module)
+	other := env.ID(t, `INSERT INTO subjects (module_id, title) VALUES ($1, 'Другой') RETURNING id`, d.Module)
 	foreign := env.ID(t, `INSERT INTO tests (title, subject_id) VALUES ('Чужой', $1) RETURNING id`, other)
-	env.Exec(t, `UPDATE tests SET lesson_id = NULL WHERE id = $1`, d.test)
-	env.Exec(t, `UPDATE tests SET lesson_id = $1 WHERE id = $2`, d.lesson, foreign)
-	sub := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id) VALUES ($1, $2) RETURNING id`, d.lesson, student.ID)
+	env.Exec(t, `UPDATE tests SET lesson_id = NULL WHERE id = $1`, d.Test)
+	env.Exec(t, `UPDATE tests SET lesson_id = $1 WHERE id = $2`, d.Lesson, foreign)
+	sub := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id) VALUES ($1, $2) RETURNING id`, d.Lesson, student.ID)
 	env.Exec(t, `INSERT INTO submission_files (submission_id, file_path) VALUES ($1, 'static/homework/x/s.pdf')`, sub)
 	writeFile(t, env, "homework/x/s.pdf")
-	env.Exec(t, `INSERT INTO results (user_id, test_id, score) VALUES ($1, $2, 10)`, student.ID, d.test)
-	env.Exec(t, `INSERT INTO subject_group (subject_id, group_id) VALUES ($1, $2)`, d.subject, d.group)
+	env.Exec(t, `INSERT INTO results (user_id, test_id, score) VALUES ($1, $2, 10)`, student.ID, d.Test)
+	env.Exec(t, `INSERT INTO subject_group (subject_id, group_id) VALUES ($1, $2)`, d.Subject, d.Group)
 
-	env.Do(t, "DELETE", "/admin/modules/subjects/"+itoa(d.subject), admin, nil).Status(t, 200)
+	env.Do(t, "DELETE", "/admin/modules/subjects/"+itoa(d.Subject), admin, nil).Status(t, 200)
 	for q, want := range map[string]int{
 		`SELECT count(*) FROM subjects`: 1, `SELECT count(*) FROM lessons`: 0, `SELECT count(*) FROM tests`: 1,
 		`SELECT count(*) FROM tests WHERE lesson_id IS NULL`: 1, `SELECT count(*) FROM results`: 0,

@@ -1,4 +1,4 @@
-package admin_test
+package groups_test
 
 import (
 	"bytes"

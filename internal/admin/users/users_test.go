@@ -1,6 +1,7 @@
-package admin_test
+package users_test
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -112,11 +113,15 @@ func TestCreateUserRace(t *testing.T) {
 	} {
 		const n = 8
 		codes := make([]*apitest.Response, n)
+		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
-			wg.Go(func() { codes[i] = env.Do(t, "POST", "/admin/users/", admin, c.body(i)) })
+			wg.Go(func() { codes[i], errs[i] = env.Try("POST", "/admin/users/", admin, c.body(i)) })
 		}
 		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
 		ok := 0
 		for _, res := range codes {
 			if res.Code == http.StatusOK {
@@ -160,13 +165,13 @@ func TestDeleteUser(t *testing.T) {
 	d := seedTree(t, env, victim.ID)
 	env.Exec(t, `UPDATE users SET photo = 'static/photos/v.png' WHERE id = $1`, victim.ID)
 	writeFile(t, env, "photos/v.png")
-	sub := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id) VALUES ($1, $2) RETURNING id`, d.lesson, victim.ID)
+	sub := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id) VALUES ($1, $2) RETURNING id`, d.Lesson, victim.ID)
 	env.Exec(t, `INSERT INTO submission_files (submission_id, file_path) VALUES ($1, 'static/homework/lesson_1/v.pdf')`, sub)
 	writeFile(t, env, "homework/lesson_1/v.pdf")
-	env.Exec(t, `INSERT INTO results (user_id, lesson_id, test_id, score) VALUES ($1, $2, $3, 50)`, victim.ID, d.lesson, d.test)
-	env.Exec(t, `INSERT INTO results (user_id, lesson_id, test_id, score) VALUES ($1, $2, $3, 70)`, bystander.ID, d.lesson, d.test)
-	env.Exec(t, `INSERT INTO user_group (user_id, group_id) VALUES ($1, $2), ($3, $2)`, victim.ID, d.group, bystander.ID)
-	env.Exec(t, `INSERT INTO teacher_module (module_id, teacher_id) VALUES ($1, $2)`, d.module, victim.ID)
+	env.Exec(t, `INSERT INTO results (user_id, lesson_id, test_id, score) VALUES ($1, $2, $3, 50)`, victim.ID, d.Lesson, d.Test)
+	env.Exec(t, `INSERT INTO results (user_id, lesson_id, test_id, score) VALUES ($1, $2, $3, 70)`, bystander.ID, d.Lesson, d.Test)
+	env.Exec(t, `INSERT INTO user_group (user_id, group_id) VALUES ($1, $2), ($3, $2)`, victim.ID, d.Group, bystander.ID)
+	env.Exec(t, `INSERT INTO teacher_module (module_id, teacher_id) VALUES ($1, $2)`, d.Module, victim.ID)
 	env.Exec(t, `INSERT INTO login_attempts (iin, failed_count) VALUES ($1, 3)`, victim.IIN)
 
 	res := env.Do(t, "DELETE", "/admin/users/"+victim.IIN, admin, nil)
@@ -227,30 +232,6 @@ func TestResetPassword(t *testing.T) {
 		HasIssue(t, "string_pattern_mismatch", "body.user_iin")
 	env.Do(t, "PATCH", "/admin/users/reset_password", admin, map[string]any{"user_iin": u.IIN}).
 		HasIssue(t, "missing", "body.new_password")
-}
-
-// tree is a seeded module → subject → lesson → test, with a group.
-type tree struct {
-	module, subject, lesson, test, group int32
-}
-
-// seedTree creates a module with one subject taught by teacherID (0: none),
-// one lesson, one test on it with a question and option, and a group.
-func seedTree(t *testing.T, env *apitest.Env, teacherID int32) tree {
-	t.Helper()
-	var d tree
-	d.module = env.ID(t, `INSERT INTO modules (title, course) VALUES ('Модуль', '1') RETURNING id`)
-	var teacher any
-	if teacherID != 0 {
-		teacher = teacherID
-	}
-	d.subject = env.ID(t, `INSERT INTO subjects (module_id, title, teacher_id) VALUES ($1, 'Предмет', $2) RETURNING id`, d.module, teacher)
-	d.lesson = env.ID(t, `INSERT INTO lessons (subject_id, title, type, content_url) VALUES ($1, 'Урок', 'video', 'https://v') RETURNING id`, d.subject)
-	d.test = env.ID(t, `INSERT INTO tests (title, subject_id, lesson_id) VALUES ('Тест', $1, $2) RETURNING id`, d.subject, d.lesson)
-	q := env.ID(t, `INSERT INTO questions (test_id, question_text, correct_option_index) VALUES ($1, '2+2?', 0) RETURNING id`, d.test)
-	env.Exec(t, `INSERT INTO options (question_id, option_text, option_index) VALUES ($1, '4', 0)`, q)
-	d.group = env.ID(t, `INSERT INTO groups (name) VALUES ('Группа '||gen_random_uuid()) RETURNING id`)
-	return d
 }
 
 // TestDeleteUserPhotoOutsidePhotos: the §0.8 cascade removes the user's

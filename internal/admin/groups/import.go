@@ -1,8 +1,7 @@
-package admin
+package groups
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"platform/internal/admin/internal/shared"
 	"platform/internal/apperr"
 	"platform/internal/storage"
 	"platform/internal/web"
@@ -27,7 +27,7 @@ const (
 )
 
 // importGroup is POST /admin/groups/upload-excel: the upload goes to a
-// temporary file (the streaming parse of xlsx.go reads it from there), bad
+// temporary file (the streaming parse of internal/xlsx reads it from there), bad
 // rows are reported, new users' passwords are hashed before the transaction
 // within the bcrypt slots, then the group, users and links are written in
 // one transaction.
@@ -37,7 +37,7 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	part, err := filePart(up, "file")
+	part, err := shared.FilePart(up, "file")
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 	var res importResult
 	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		res, err = NewRepo(tx).importRoster(ctx, ros, fresh, hashes)
+		res, err = newRepo(tx).importRoster(ctx, ros, fresh, hashes)
 		return err
 	})
 	if err != nil {
@@ -157,90 +157,4 @@ feed:
 		return nil, err
 	}
 	return hashes, nil
-}
-
-// existingIINs is the set of the IINs that already belong to users.
-func (repo *Repo) existingIINs(ctx context.Context, iins []string) (map[string]bool, error) {
-	const q = `SELECT iin FROM users WHERE iin = ANY($1)`
-	rows, err := repo.db.Query(ctx, q, iins)
-	if err != nil {
-		return nil, fmt.Errorf("admin: existing iins: %w", err)
-	}
-	taken, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("admin: existing iins: %w", err)
-	}
-	out := make(map[string]bool, len(taken))
-	for _, iin := range taken {
-		out[iin] = true
-	}
-	return out, nil
-}
-
-// importRoster writes an import inside the caller's transaction in a fixed
-// number of statements: the group found or created (race-safe through its
-// unique name), the new users (an IIN created meanwhile by someone else is
-// taken as existing), and the memberships.
-func (repo *Repo) importRoster(ctx context.Context, ros roster, fresh []rosterRow, hashes []string) (importResult, error) {
-	res := importResult{GroupName: ros.GroupName, Skipped: len(ros.Errors), Errors: ros.Errors}
-	created, err := repo.findOrCreateGroup(ctx, ros.GroupName, ros.GroupDesc, &res.GroupID)
-	if err != nil {
-		return importResult{}, err
-	}
-	names := make([]string, len(fresh))
-	iins := make([]string, len(fresh))
-	for i, row := range fresh {
-		names[i], iins[i] = row.Name, row.IIN
-	}
-	const insertUsers = `
-INSERT INTO users (full_name, iin, role, hashed_password)
-SELECT n, i, 'student', p FROM unnest($1::text[], $2::text[], $3::text[]) AS t(n, i, p)
-ON CONFLICT (iin) DO NOTHING`
-	tag, err := repo.db.Exec(ctx, insertUsers, names, iins, hashes)
-	if err != nil {
-		return importResult{}, fmt.Errorf("admin: import users: %w", err)
-	}
-	res.Created = int(tag.RowsAffected())
-	listed := iinsOf(ros.Rows)
-	const link = `
-INSERT INTO user_group (user_id, group_id)
-SELECT id, $2 FROM users WHERE iin = ANY($1)
-ON CONFLICT DO NOTHING`
-	if _, err := repo.db.Exec(ctx, link, listed, res.GroupID); err != nil {
-		return importResult{}, fmt.Errorf("admin: import links: %w", err)
-	}
-	const linked = `SELECT count(*) FROM users WHERE iin = ANY($1)`
-	var n int
-	if err := repo.db.QueryRow(ctx, linked, listed).Scan(&n); err != nil {
-		return importResult{}, fmt.Errorf("admin: import count: %w", err)
-	}
-	res.Existing = n - res.Created
-	action := "Обновлена"
-	if created {
-		action = "Создана"
-	}
-	res.Message = fmt.Sprintf("%s группа '%s' с %d пользователями.", action, ros.GroupName, n)
-	return res, nil
-}
-
-// findOrCreateGroup finds the group by exact name or creates it, safe
-// against a concurrent import of the same name; the row stays share-locked
-// so a concurrent delete cannot remove it before the links commit.
-func (repo *Repo) findOrCreateGroup(ctx context.Context, name string, desc *string, id *int32) (created bool, err error) {
-	const insert = `
-INSERT INTO groups (name, description) VALUES ($1, $2)
-ON CONFLICT (name) DO NOTHING
-RETURNING id`
-	err = repo.db.QueryRow(ctx, insert, name, desc).Scan(id)
-	if err == nil {
-		return true, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return false, fmt.Errorf("admin: import group: %w", err)
-	}
-	const find = `SELECT id FROM groups WHERE name = $1 FOR SHARE`
-	if err := repo.db.QueryRow(ctx, find, name).Scan(id); err != nil {
-		return false, fmt.Errorf("admin: import group: %w", err)
-	}
-	return false, nil
 }

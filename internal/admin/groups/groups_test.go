@@ -1,4 +1,4 @@
-package admin_test
+package groups_test
 
 import (
 	"context"
@@ -98,13 +98,13 @@ func TestDeleteGroup(t *testing.T) {
 	admin := env.User(t, auth.Admin)
 	member := env.User(t, auth.Student)
 	d := seedTree(t, env, 0)
-	env.Exec(t, `INSERT INTO user_group (user_id, group_id) VALUES ($1, $2), ($3, $2)`, member.ID, d.group, admin.ID)
-	env.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, d.module, d.group)
-	env.Exec(t, `INSERT INTO subject_group (subject_id, group_id) VALUES ($1, $2)`, d.subject, d.group)
+	env.Exec(t, `INSERT INTO user_group (user_id, group_id) VALUES ($1, $2), ($3, $2)`, member.ID, d.Group, admin.ID)
+	env.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, d.Module, d.Group)
+	env.Exec(t, `INSERT INTO subject_group (subject_id, group_id) VALUES ($1, $2)`, d.Subject, d.Group)
 	var name string
-	env.Pool.QueryRow(t.Context(), `SELECT name FROM groups WHERE id = $1`, d.group).Scan(&name)
+	env.Pool.QueryRow(t.Context(), `SELECT name FROM groups WHERE id = $1`, d.Group).Scan(&name)
 
-	res := env.Do(t, "DELETE", "/admin/groups/"+itoa(d.group), admin, nil)
+	res := env.Do(t, "DELETE", "/admin/groups/"+itoa(d.Group), admin, nil)
 	res.Status(t, 200)
 	if !equalJSON(res.Map(t), map[string]any{"detail": "Группа '" + name + "' удалена. Пользователи остались в системе."}) {
 		t.Fatalf("got %s", res.Body)
@@ -130,14 +130,14 @@ func TestDeleteGroupWithUsers(t *testing.T) {
 	d := seedTree(t, env, teacher.ID)
 	other := env.ID(t, `INSERT INTO groups (name) VALUES ('Другая') RETURNING id`)
 	env.Exec(t, `INSERT INTO user_group (user_id, group_id) VALUES ($1, $4), ($2, $4), ($3, $4), ($1, $5)`,
-		student.ID, teacher.ID, admin.ID, d.group, other)
-	env.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, d.module, d.group)
-	sub := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id) VALUES ($1, $2) RETURNING id`, d.lesson, student.ID)
+		student.ID, teacher.ID, admin.ID, d.Group, other)
+	env.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, d.Module, d.Group)
+	sub := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id) VALUES ($1, $2) RETURNING id`, d.Lesson, student.ID)
 	env.Exec(t, `INSERT INTO submission_files (submission_id, file_path) VALUES ($1, 'static/homework/lesson_9/s.pdf')`, sub)
 	writeFile(t, env, "homework/lesson_9/s.pdf")
-	env.Exec(t, `INSERT INTO results (user_id, test_id, score) VALUES ($1, $2, 80)`, student.ID, d.test)
+	env.Exec(t, `INSERT INTO results (user_id, test_id, score) VALUES ($1, $2, 80)`, student.ID, d.Test)
 
-	res := env.Do(t, "DELETE", "/admin/groups/"+itoa(d.group)+"/with-users/", admin, nil)
+	res := env.Do(t, "DELETE", "/admin/groups/"+itoa(d.Group)+"/with-users/", admin, nil)
 	res.Status(t, 200)
 	detail := res.Detail(t)
 	if !strings.HasPrefix(detail, "Группа 'Группа ") || !strings.HasSuffix(detail, "' удалена. Удалено пользователей: 2. Админы сохранены.") {
@@ -178,15 +178,38 @@ func TestAddMemberDuringUserDelete(t *testing.T) {
 	if _, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, victim.ID); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan *apitest.Response, 1)
+	type answer struct {
+		res *apitest.Response
+		err error
+	}
+	done := make(chan answer, 1)
 	go func() {
-		done <- env.Do(t, "POST", fmt.Sprintf("/admin/groups/%d/users", gid), admin, []int32{victim.ID})
+		res, err := env.Try("POST", fmt.Sprintf("/admin/groups/%d/users", gid), admin, []int32{victim.ID})
+		done <- answer{res, err}
 	}()
-	time.Sleep(200 * time.Millisecond) // the request is now waiting on the deleted row
+	// The request's backend must be waiting for the deleting transaction's
+	// row lock before that transaction commits.
+	deadline := time.Now().Add(10 * time.Second)
+	for env.Count(t, `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO user_group%'`) == 0 {
+		select {
+		case a := <-done:
+			t.Fatalf("the request did not wait for the delete: %v %v", a.res, a.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the request never waited on the deleted row")
+		}
+		time.Sleep(5 * time.Millisecond) // polling, not synchronising
+	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	res := <-done
+	a := <-done
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	res := a.res
 	res.Status(t, 200)
 	if n := env.Count(t, `SELECT count(*) FROM user_group WHERE group_id = $1`, gid); n != 0 {
 		t.Errorf("%d links to a deleted user", n)

@@ -1,10 +1,10 @@
-package admin
+// Package profile serves /user (API.md §3): the caller's own account —
+// lookup by IIN, phone, avatar upload and password change.
+package profile
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"path"
 	"strings"
@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 
+	"platform/internal/admin/internal/shared"
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/db"
@@ -37,10 +38,23 @@ var photoExts = []string{".jpg", ".jpeg", ".png", ".webp", ".gif"}
 // served publicly, so the extension alone is not trusted (§3 upload-photo).
 var photoTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true}
 
+// Handler serves /user.
+type Handler struct {
+	pool   *db.Pool
+	repo   *repo
+	hasher *auth.Hasher
+	store  *storage.Store
+}
+
+// NewHandler returns the handler; hasher is the shared bcrypt pool.
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, store *storage.Store) *Handler {
+	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, store: store}
+}
+
 // userByIIN is GET /user/by-iin/{iin}.
 func (h *Handler) userByIIN(w http.ResponseWriter, r *http.Request) error {
 	u, err := h.repo.userOutByIIN(r.Context(), chi.URLParam(r, "iin"))
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, shared.ErrNotFound) {
 		return apperr.NotFound(msgUserNotFound)
 	}
 	if err != nil {
@@ -65,11 +79,11 @@ func (h *Handler) updatePhone(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	me := auth.MustUser(r.Context())
-	u, err := h.repo.setPhone(r.Context(), me.ID, optional(phone))
+	u, err := h.repo.setPhone(r.Context(), me.ID, shared.Optional(phone))
 	switch {
-	case db.IsUniqueViolation(err, uqUserPhone):
+	case db.IsUniqueViolation(err, shared.UniqueUserPhone):
 		return apperr.BadRequest(msgPhoneTaken)
-	case errors.Is(err, errNotFound):
+	case errors.Is(err, shared.ErrNotFound):
 		return apperr.NotFound(msgUserNotFound)
 	case err != nil:
 		return err
@@ -87,7 +101,7 @@ func (h *Handler) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	part, err := filePart(up, "photo")
+	part, err := shared.FilePart(up, "photo")
 	if err != nil {
 		return err
 	}
@@ -113,12 +127,12 @@ func (h *Handler) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
 	var old *string
 	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		u, old, err = NewRepo(tx).setPhoto(ctx, me.ID, storage.Stored(rel))
+		u, old, err = newRepo(tx).setPhoto(ctx, me.ID, storage.Stored(rel))
 		return err
 	})
 	if err != nil {
 		h.store.Remove(ctx, rel)
-		if errors.Is(err, errNotFound) {
+		if errors.Is(err, shared.ErrNotFound) {
 			return apperr.NotFound(msgUserNotFound)
 		}
 		return err
@@ -132,31 +146,6 @@ func (h *Handler) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return web.OK(w, userEnvelope{User: u.Block()})
-}
-
-// filePart skips to the file field named name; its absence is FastAPI's 422.
-// Skipped non-file fields still keep the 64 KiB cap of API.md §0.7.
-func filePart(up *storage.Upload, name string) (storage.Part, error) {
-	for {
-		p, err := up.Next()
-		if err == io.EOF {
-			return storage.Part{}, apperr.Invalid(apperr.Missing([]any{"body", name}, nil))
-		}
-		if err != nil {
-			return storage.Part{}, err
-		}
-		if p.FormName() == name && p.IsFile() {
-			return p, nil
-		}
-		if p.IsFile() {
-			err = up.Drain(p)
-		} else {
-			_, err = up.Value(p)
-		}
-		if err != nil {
-			return storage.Part{}, err
-		}
-	}
 }
 
 // changePassword is PATCH /user/change-password.
@@ -180,7 +169,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return apperr.BadRequest(msgWrongPassword)
 	}
-	if err := h.setPassword(ctx, me.IIN, newPw); err != nil {
+	if err := shared.SetPassword(ctx, h.hasher, h.pool, me.IIN, newPw); err != nil {
 		return err
 	}
 	return web.OK(w, message{Message: msgPasswordChanged})
@@ -193,69 +182,4 @@ func password(v web.Value) string {
 		v.MinLen(s, 6)
 	}
 	return s
-}
-
-// setPassword hashes (in a bcrypt slot, no connection held) and stores a
-// new password for the IIN; errNotFound when no such user.
-func (h *Handler) setPassword(ctx context.Context, iin, pw string) error {
-	hash, err := h.hasher.Hash(ctx, pw)
-	if err != nil {
-		return err
-	}
-	return h.repo.setPassword(ctx, iin, hash)
-}
-
-// optional is nil for a blank string (stored as NULL), else s.
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-// userOutByIIN reads the UserOut of the IIN.
-func (repo *Repo) userOutByIIN(ctx context.Context, iin string) (userOut, error) {
-	const q = `SELECT id, iin, full_name FROM users WHERE iin = $1`
-	rows, err := repo.db.Query(ctx, q, iin)
-	return one[userOut](rows, err, "load user by iin")
-}
-
-// setPassword stores a password hash; errNotFound when no user has the IIN.
-func (repo *Repo) setPassword(ctx context.Context, iin, hash string) error {
-	found, err := repo.exec(ctx, "set password", `UPDATE users SET hashed_password = $2 WHERE iin = $1`, iin, hash)
-	if err != nil {
-		return err
-	}
-	if !found {
-		return errNotFound
-	}
-	return nil
-}
-
-// setPhone sets (or clears) the user's phone; the unique constraint decides
-// conflicts, so a concurrent race cannot store one number twice.
-func (repo *Repo) setPhone(ctx context.Context, id int32, phone *string) (auth.User, error) {
-	const q = `
-UPDATE users SET phone = $2 WHERE id = $1
-RETURNING id, iin, full_name, phone, role::text AS role, photo`
-	rows, err := repo.db.Query(ctx, q, id, phone)
-	return one[auth.User](rows, err, "set phone")
-}
-
-// setPhoto stores the user's new photo and returns the previous one, read
-// under the row lock so two uploads cannot both miss each other's file.
-func (repo *Repo) setPhoto(ctx context.Context, id int32, photo string) (auth.User, *string, error) {
-	const lock = `SELECT photo FROM users WHERE id = $1 FOR UPDATE`
-	var old *string
-	if err := repo.db.QueryRow(ctx, lock, id).Scan(&old); errors.Is(err, pgx.ErrNoRows) {
-		return auth.User{}, nil, errNotFound
-	} else if err != nil {
-		return auth.User{}, nil, fmt.Errorf("admin: lock user: %w", err)
-	}
-	const q = `
-UPDATE users SET photo = $2 WHERE id = $1
-RETURNING id, iin, full_name, phone, role::text AS role, photo`
-	rows, err := repo.db.Query(ctx, q, id, photo)
-	u, err := one[auth.User](rows, err, "set photo")
-	return u, old, err
 }

@@ -1,18 +1,23 @@
-package admin
+// Package groups serves /admin/groups (API.md §5): groups, their members,
+// the §0.8 delete cascades, and the Excel import (import.go: upload,
+// parallel hashing, one transaction; excel.go: the roster of the sheet read
+// by internal/xlsx).
+package groups
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/jackc/pgx/v5"
 
+	"platform/internal/admin/internal/shared"
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/catalog"
 	"platform/internal/db"
 	"platform/internal/purge"
+	"platform/internal/storage"
 	"platform/internal/web"
 )
 
@@ -25,20 +30,34 @@ const (
 // groupNameMax is the size of groups.name.
 const groupNameMax = 100
 
-// createGroup is POST /admin/groups/.
-func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request) error {
+// Handler serves /admin/groups.
+type Handler struct {
+	pool   *db.Pool
+	repo   *repo
+	hasher *auth.Hasher
+	store  *storage.Store
+}
+
+// NewHandler returns the handler; hasher is the shared bcrypt pool (an
+// import hashes every new user's password in its slots).
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, store *storage.Store) *Handler {
+	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, store: store}
+}
+
+// create is POST /admin/groups/.
+func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	b, err := web.ReadJSON(r)
 	if err != nil {
 		return err
 	}
 	o := b.Root().Object()
-	name := strMax(o.Field("name"), groupNameMax)
+	name := shared.StrMax(o.Field("name"), groupNameMax)
 	desc, _ := o.Field("description").OptStr()
 	if err := b.Err(); err != nil {
 		return err
 	}
 	g, err := h.repo.insertGroup(r.Context(), name, desc)
-	if db.IsUniqueViolation(err, uqGroupName) {
+	if db.IsUniqueViolation(err, shared.UniqueGroupName) {
 		return apperr.BadRequest(msgGroupTaken)
 	}
 	if err != nil {
@@ -47,8 +66,8 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request) error {
 	return web.OK(w, g)
 }
 
-// listGroups is GET /admin/groups/: one query.
-func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request) error {
+// list is GET /admin/groups/: one query.
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	groups, err := h.repo.listGroups(r.Context())
 	if err != nil {
 		return err
@@ -56,8 +75,8 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request) error {
 	return web.OK(w, groups)
 }
 
-// getGroup is GET /admin/groups/{group_id}.
-func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request) error {
+// get is GET /admin/groups/{group_id}.
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 	g, err := h.pathGroup(r)
 	if err != nil {
 		return err
@@ -76,16 +95,16 @@ func (h *Handler) pathGroup(r *http.Request) (catalog.Group, error) {
 
 // groupOr404 maps a missing group to the endpoint's 404.
 func groupOr404(g catalog.Group, err error) (catalog.Group, error) {
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, shared.ErrNotFound) {
 		return catalog.Group{}, apperr.NotFound(msgGroupNotFound)
 	}
 	return g, err
 }
 
-// addGroupUsers is POST /admin/groups/{group_id}/users. The body is a JSON
+// addUsers is POST /admin/groups/{group_id}/users. The body is a JSON
 // array of user ids (the original's form) or {"user_ids": […]}; unknown ids
 // and existing members are ignored.
-func (h *Handler) addGroupUsers(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) addUsers(w http.ResponseWriter, r *http.Request) error {
 	id, err := web.PathID(r, "group_id")
 	if err != nil {
 		return err
@@ -111,7 +130,7 @@ func (h *Handler) addGroupUsers(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	var g catalog.Group
 	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
-		repo := NewRepo(tx)
+		repo := newRepo(tx)
 		// The share lock keeps a concurrent group delete from committing
 		// between the check and the links (it would then fail on them).
 		if g, err = groupOr404(repo.groupByID(ctx, id, "FOR SHARE")); err != nil {
@@ -125,8 +144,8 @@ func (h *Handler) addGroupUsers(w http.ResponseWriter, r *http.Request) error {
 	return web.OK(w, g)
 }
 
-// groupUsers is GET /admin/groups/{group_id}/users: two queries.
-func (h *Handler) groupUsers(w http.ResponseWriter, r *http.Request) error {
+// members is GET /admin/groups/{group_id}/users: two queries.
+func (h *Handler) members(w http.ResponseWriter, r *http.Request) error {
 	g, err := h.pathGroup(r)
 	if err != nil {
 		return err
@@ -138,9 +157,9 @@ func (h *Handler) groupUsers(w http.ResponseWriter, r *http.Request) error {
 	return web.OK(w, users)
 }
 
-// removeGroupUser is DELETE /admin/groups/{group_id}/users/{user_id}; a
+// removeUser is DELETE /admin/groups/{group_id}/users/{user_id}; a
 // non-member is a no-op.
-func (h *Handler) removeGroupUser(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) removeUser(w http.ResponseWriter, r *http.Request) error {
 	gid, err := web.PathID(r, "group_id")
 	if err != nil {
 		return err
@@ -160,8 +179,8 @@ func (h *Handler) removeGroupUser(w http.ResponseWriter, r *http.Request) error 
 	return web.OK(w, g)
 }
 
-// deleteGroup is DELETE /admin/groups/{group_id}: the users stay.
-func (h *Handler) deleteGroup(w http.ResponseWriter, r *http.Request) error {
+// delete is DELETE /admin/groups/{group_id}: the users stay.
+func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 	g, _, err := h.purgeGroup(r, false)
 	if err != nil {
 		return err
@@ -169,10 +188,10 @@ func (h *Handler) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 	return web.OK(w, web.Detail{Detail: fmt.Sprintf("Группа '%s' удалена. Пользователи остались в системе.", g.Name)})
 }
 
-// deleteGroupWithUsers is DELETE /admin/groups/{group_id}/with-users: every
+// deleteWithUsers is DELETE /admin/groups/{group_id}/with-users: every
 // member but admins is deleted as a user (even when also in other groups,
 // as the original), then the group.
-func (h *Handler) deleteGroupWithUsers(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) deleteWithUsers(w http.ResponseWriter, r *http.Request) error {
 	g, n, err := h.purgeGroup(r, true)
 	if err != nil {
 		return err
@@ -194,8 +213,8 @@ func (h *Handler) purgeGroup(r *http.Request, withUsers bool) (catalog.Group, in
 		g catalog.Group
 		n int
 	)
-	err = h.purgeTx(ctx, func(tx pgx.Tx) (purge.Files, error) {
-		repo := NewRepo(tx)
+	err = shared.PurgeTx(ctx, h.pool, h.store, func(tx pgx.Tx) (purge.Files, error) {
+		repo := newRepo(tx)
 		// Locked first: concurrent member additions wait, then find no group.
 		var err error
 		if g, err = groupOr404(repo.groupByID(ctx, id, "FOR UPDATE")); err != nil {
@@ -218,73 +237,4 @@ func (h *Handler) purgeGroup(r *http.Request, withUsers bool) (catalog.Group, in
 		return catalog.Group{}, 0, err
 	}
 	return g, n, nil
-}
-
-// insertGroup creates a group.
-func (repo *Repo) insertGroup(ctx context.Context, name string, desc *string) (catalog.Group, error) {
-	const q = `INSERT INTO groups (name, description) VALUES ($1, $2) RETURNING id, name, description`
-	rows, err := repo.db.Query(ctx, q, name, desc)
-	return one[catalog.Group](rows, err, "insert group")
-}
-
-// listGroups reads every group by id.
-func (repo *Repo) listGroups(ctx context.Context) ([]catalog.Group, error) {
-	const q = `SELECT id, name, description FROM groups ORDER BY id`
-	rows, err := repo.db.Query(ctx, q)
-	return all[catalog.Group](rows, err, "list groups")
-}
-
-// groupByID reads a group; lock is "", "FOR SHARE" or "FOR UPDATE" (a
-// constant chosen by the caller, never input).
-func (repo *Repo) groupByID(ctx context.Context, id int32, lock string) (catalog.Group, error) {
-	q := `SELECT id, name, description FROM groups WHERE id = $1 ` + lock
-	rows, err := repo.db.Query(ctx, q, id)
-	return one[catalog.Group](rows, err, "load group")
-}
-
-// linkUsers adds the existing users among ids to the group; existing links
-// and unknown ids are skipped. FOR KEY SHARE makes the insert wait for a
-// concurrent delete of one of the users and then skip it, instead of failing
-// on the foreign key.
-func (repo *Repo) linkUsers(ctx context.Context, groupID int32, ids []int32) error {
-	const q = `
-INSERT INTO user_group (user_id, group_id)
-SELECT u.id, $1 FROM users u WHERE u.id = ANY($2) FOR KEY SHARE
-ON CONFLICT DO NOTHING`
-	_, err := repo.exec(ctx, "link users", q, groupID, ids)
-	return err
-}
-
-// unlinkUser removes a membership (a no-op for a non-member).
-func (repo *Repo) unlinkUser(ctx context.Context, groupID, userID int32) error {
-	_, err := repo.exec(ctx, "unlink user", `DELETE FROM user_group WHERE group_id = $1 AND user_id = $2`, groupID, userID)
-	return err
-}
-
-// groupMembers reads the group's users by id.
-func (repo *Repo) groupMembers(ctx context.Context, groupID int32) ([]auth.User, error) {
-	const q = `
-SELECT u.id, u.iin, u.full_name, u.phone, u.role::text AS role, u.photo
-FROM users u JOIN user_group ug ON ug.user_id = u.id
-WHERE ug.group_id = $1
-ORDER BY u.id`
-	rows, err := repo.db.Query(ctx, q, groupID)
-	return all[auth.User](rows, err, "group members")
-}
-
-// memberIDs reads the ids of the group's members whose role is not except.
-func (repo *Repo) memberIDs(ctx context.Context, groupID int32, except auth.Role) ([]int32, error) {
-	const q = `
-SELECT u.id FROM users u JOIN user_group ug ON ug.user_id = u.id
-WHERE ug.group_id = $1 AND u.role::text <> $2
-ORDER BY u.id`
-	rows, err := repo.db.Query(ctx, q, groupID, string(except))
-	if err != nil {
-		return nil, fmt.Errorf("admin: member ids: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		return nil, fmt.Errorf("admin: member ids: %w", err)
-	}
-	return ids, nil
 }

@@ -1,7 +1,8 @@
-package admin
+// Package users serves /admin/users (API.md §4): create, list and delete
+// users, and reset a password (which also lifts the login throttle).
+package users
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,10 +11,12 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 
+	"platform/internal/admin/internal/shared"
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/db"
 	"platform/internal/purge"
+	"platform/internal/storage"
 	"platform/internal/web"
 )
 
@@ -22,19 +25,26 @@ const (
 	msgIINTaken         = "Пользователь с таким ИИН уже существует"
 	msgUserPhoneTaken   = "Номер телефона уже используется"
 	msgCannotDeleteAdmn = "Нельзя удалить администратора"
+	msgUserNotFound     = "Пользователь не найден"
 )
 
-// newUser is a validated POST /admin/users body.
-type newUser struct {
-	IIN      string
-	FullName string
-	Phone    *string
-	Role     auth.Role
-	Password string
+// Handler serves /admin/users.
+type Handler struct {
+	pool     *db.Pool
+	repo     *repo
+	hasher   *auth.Hasher
+	throttle *auth.Throttle
+	store    *storage.Store
 }
 
-// createUser is POST /admin/users/.
-func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) error {
+// NewHandler returns the handler; hasher is the shared bcrypt pool,
+// throttle the login throttle a password reset clears.
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store) *Handler {
+	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, throttle: throttle, store: store}
+}
+
+// create is POST /admin/users/.
+func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	b, err := web.ReadJSON(r)
 	if err != nil {
 		return err
@@ -42,12 +52,12 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) error {
 	o := b.Root().Object()
 	var nu newUser
 	nu.IIN, _ = o.Field("iin").IIN()
-	nu.FullName = trimmedStr(o.Field("full_name"), 1, 255)
+	nu.FullName = shared.TrimmedStr(o.Field("full_name"), 1, 255)
 	phone := o.Field("phone")
 	if p, ok := phone.OptStr(); ok && p != nil {
 		trimmed := strings.TrimSpace(*p)
 		phone.MaxLen(trimmed, 20)
-		nu.Phone = optional(trimmed)
+		nu.Phone = shared.Optional(trimmed)
 	}
 	nu.Role = role(o.Field("role"))
 	nu.Password, _ = o.Field("password").Str()
@@ -73,28 +83,14 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	u, err := h.repo.insertUser(ctx, nu, hash)
 	switch {
-	case db.IsUniqueViolation(err, uqUserIIN):
+	case db.IsUniqueViolation(err, shared.UniqueUserIIN):
 		return apperr.BadRequest(msgIINTaken)
-	case db.IsUniqueViolation(err, uqUserPhone):
+	case db.IsUniqueViolation(err, shared.UniqueUserPhone):
 		return apperr.BadRequest(msgUserPhoneTaken)
 	case err != nil:
 		return err
 	}
 	return web.OK(w, u)
-}
-
-// trimmedStr reads a required string, trimmed, of min to max characters
-// (a blank one is too short).
-func trimmedStr(v web.Value, minLen, maxLen int) string {
-	s, ok := v.Str()
-	if !ok {
-		return ""
-	}
-	s = strings.TrimSpace(s)
-	if v.MinLen(s, minLen) {
-		v.MaxLen(s, maxLen)
-	}
-	return s
 }
 
 // role reads an optional role; absent or null means student.
@@ -111,8 +107,8 @@ func role(v web.Value) auth.Role {
 	return ""
 }
 
-// listUsers is GET /admin/users/: every user by id, one query.
-func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
+// list is GET /admin/users/: every user by id, one query.
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	users, err := h.repo.listUsers(r.Context())
 	if err != nil {
 		return err
@@ -120,14 +116,14 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 	return web.OK(w, users)
 }
 
-// deleteUser is DELETE /admin/users/{iin}: the §0.8 "user" cascade in one
+// delete is DELETE /admin/users/{iin}: the §0.8 "user" cascade in one
 // transaction, files removed after the commit.
-func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	iin := chi.URLParam(r, "iin")
-	err := h.purgeTx(ctx, func(tx pgx.Tx) (purge.Files, error) {
-		u, err := NewRepo(tx).lockUserByIIN(ctx, iin)
-		if errors.Is(err, errNotFound) {
+	err := shared.PurgeTx(ctx, h.pool, h.store, func(tx pgx.Tx) (purge.Files, error) {
+		u, err := newRepo(tx).lockUserByIIN(ctx, iin)
+		if errors.Is(err, shared.ErrNotFound) {
 			return purge.Files{}, apperr.NotFound(msgUserNotFound)
 		}
 		if err != nil {
@@ -159,13 +155,13 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	// Looked up first so an unknown IIN costs no bcrypt.
-	if _, err := h.repo.userOutByIIN(ctx, iin); errors.Is(err, errNotFound) {
+	if err := h.repo.userExists(ctx, iin); errors.Is(err, shared.ErrNotFound) {
 		return apperr.NotFound(msgUserNotFound)
 	} else if err != nil {
 		return err
 	}
-	err = h.setPassword(ctx, iin, pw)
-	if errors.Is(err, errNotFound) {
+	err = shared.SetPassword(ctx, h.hasher, h.pool, iin, pw)
+	if errors.Is(err, shared.ErrNotFound) {
 		return apperr.NotFound(msgUserNotFound)
 	}
 	if err != nil {
@@ -175,41 +171,4 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return web.OK(w, nil)
-}
-
-// listUsers reads every user by id.
-func (repo *Repo) listUsers(ctx context.Context) ([]auth.User, error) {
-	const q = `SELECT id, iin, full_name, phone, role::text AS role, photo FROM users ORDER BY id`
-	rows, err := repo.db.Query(ctx, q)
-	return all[auth.User](rows, err, "list users")
-}
-
-// userConflicts reports whether the IIN, and the phone when given, are taken.
-func (repo *Repo) userConflicts(ctx context.Context, iin string, phone *string) (iinTaken, phoneTaken bool, err error) {
-	const q = `
-SELECT EXISTS (SELECT 1 FROM users WHERE iin = $1),
-       $2::text IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE phone = $2)`
-	if err := repo.db.QueryRow(ctx, q, iin, phone).Scan(&iinTaken, &phoneTaken); err != nil {
-		return false, false, fmt.Errorf("admin: user conflicts: %w", err)
-	}
-	return iinTaken, phoneTaken, nil
-}
-
-// insertUser creates a user with the given bcrypt hash.
-func (repo *Repo) insertUser(ctx context.Context, nu newUser, hash string) (auth.User, error) {
-	const q = `
-INSERT INTO users (full_name, iin, role, phone, hashed_password)
-VALUES ($1, $2, $3::userrole, $4, $5)
-RETURNING id, iin, full_name, phone, role::text AS role, photo`
-	rows, err := repo.db.Query(ctx, q, nu.FullName, nu.IIN, string(nu.Role), nu.Phone, hash)
-	return one[auth.User](rows, err, "insert user")
-}
-
-// lockUserByIIN reads the user with the IIN and locks the row until the
-// transaction ends, so a concurrent change cannot slip between the checks
-// and the delete.
-func (repo *Repo) lockUserByIIN(ctx context.Context, iin string) (auth.User, error) {
-	const q = `SELECT id, iin, full_name, phone, role::text AS role, photo FROM users WHERE iin = $1 FOR UPDATE`
-	rows, err := repo.db.Query(ctx, q, iin)
-	return one[auth.User](rows, err, "lock user")
 }

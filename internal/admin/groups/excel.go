@@ -1,4 +1,4 @@
-package admin
+package groups
 
 import (
 	"errors"
@@ -8,8 +8,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"platform/internal/admin/internal/shared"
 	"platform/internal/apperr"
 	"platform/internal/web"
+	"platform/internal/xlsx"
 )
 
 // Texts of the Excel import (API.md §5 upload-excel).
@@ -68,7 +70,7 @@ type columns struct {
 // ones. progress, when set, is called with the number of data rows read so
 // far every progressEvery rows. Errors are the contract's 400s.
 func parseRoster(r io.ReaderAt, size int64, progressEvery int, progress func(rows int)) (roster, error) {
-	sheet, err := openFirstSheet(r, size)
+	sheet, err := xlsx.OpenFirstSheet(r, size)
 	if err != nil {
 		return roster{}, unreadable(err)
 	}
@@ -105,10 +107,10 @@ func parseRoster(r io.ReaderAt, size int64, progressEvery int, progress func(row
 			progress(data)
 		}
 		if !hasName {
-			if g := strings.TrimSpace(at(cells, cols.group).text); g != "" {
+			if g := strings.TrimSpace(at(cells, cols.group).Text); g != "" {
 				hasName = true
 				out.GroupName = g
-				out.GroupDesc = optional(strings.TrimSpace(at(cells, cols.desc).text))
+				out.GroupDesc = shared.Optional(strings.TrimSpace(at(cells, cols.desc).Text))
 			}
 		}
 		iin, ok := cellIIN(at(cells, cols.iin))
@@ -147,7 +149,7 @@ func parseRoster(r io.ReaderAt, size int64, progressEvery int, progress func(row
 }
 
 func unreadable(err error) error {
-	if errors.Is(err, errBadWorkbook) {
+	if errors.Is(err, xlsx.ErrBadWorkbook) {
 		return &apperr.Error{Kind: apperr.KindBadRequest, Detail: msgExcelUnreadable, Err: err}
 	}
 	return err
@@ -155,10 +157,10 @@ func unreadable(err error) error {
 
 // headerColumns locates the columns, checking them in the original's order:
 // the name layout first, then Группа and ИИН.
-func headerColumns(cells []xcell) (columns, error) {
+func headerColumns(cells []xlsx.Cell) (columns, error) {
 	idx := map[string]int{}
 	for i, c := range cells {
-		h := strings.TrimSpace(c.text)
+		h := strings.TrimSpace(c.Text)
 		if _, dup := idx[h]; h != "" && !dup {
 			idx[h] = i
 		}
@@ -182,13 +184,13 @@ func headerColumns(cells []xcell) (columns, error) {
 
 // name is the row's full name: ФИО trimmed, or the three parts trimmed,
 // empty parts skipped, joined with single spaces.
-func (c columns) name(cells []xcell) string {
+func (c columns) name(cells []xlsx.Cell) string {
 	if c.fullName >= 0 {
-		return strings.TrimSpace(at(cells, c.fullName).text)
+		return strings.TrimSpace(at(cells, c.fullName).Text)
 	}
 	parts := make([]string, 0, 3)
 	for _, i := range []int{c.last, c.first, c.middle} {
-		if p := strings.TrimSpace(at(cells, i).text); p != "" {
+		if p := strings.TrimSpace(at(cells, i).Text); p != "" {
 			parts = append(parts, p)
 		}
 	}
@@ -196,16 +198,16 @@ func (c columns) name(cells []xcell) string {
 }
 
 // at is the cell in column i, or an empty cell.
-func at(cells []xcell, i int) xcell {
+func at(cells []xlsx.Cell, i int) xlsx.Cell {
 	if i < 0 || i >= len(cells) {
-		return xcell{}
+		return xlsx.Cell{}
 	}
 	return cells[i]
 }
 
-func blank(cells []xcell) bool {
+func blank(cells []xlsx.Cell) bool {
 	for _, c := range cells {
-		if strings.TrimSpace(c.text) != "" {
+		if strings.TrimSpace(c.Text) != "" {
 			return false
 		}
 	}
@@ -221,12 +223,12 @@ const maxIINNumber = 1e13
 // drops leading zeros), a fraction is invalid; text is trimmed and taken as
 // is. ok reports whether the result is 12 digits. The returned string is
 // what the error report shows.
-func cellIIN(c xcell) (iin string, ok bool) {
-	if !c.number {
-		s := strings.TrimSpace(c.text)
+func cellIIN(c xlsx.Cell) (iin string, ok bool) {
+	if !c.Number {
+		s := strings.TrimSpace(c.Text)
 		return s, web.IsIIN(s)
 	}
-	raw := strings.TrimSpace(c.text)
+	raw := strings.TrimSpace(c.Text)
 	f, err := strconv.ParseFloat(raw, 64)
 	if err != nil || f < 0 || f >= maxIINNumber {
 		return raw, false

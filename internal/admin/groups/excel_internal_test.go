@@ -1,52 +1,42 @@
-package admin
+package groups
 
 import (
 	"archive/zip"
 	"bytes"
 	"testing"
+
+	"platform/internal/xlsx"
 )
 
 func TestCellIIN(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name string
-		cell xcell
+		cell xlsx.Cell
 		iin  string
 		ok   bool
 	}{
-		{"number", xcell{text: "123456789012", number: true}, "123456789012", true},
-		{"number lost leading zero", xcell{text: "12345678901", number: true}, "012345678901", true},
-		{"number lost two zeros", xcell{text: "1234567890", number: true}, "001234567890", true},
-		{"exponent", xcell{text: "1.2345678901E+11", number: true}, "123456789010", true},
-		{"exponent lower case", xcell{text: "1.23456789012e11", number: true}, "123456789012", true},
-		{"zero fraction", xcell{text: "123456789012.0", number: true}, "123456789012", true},
-		{"fraction", xcell{text: "12345678901.5", number: true}, "12345678901.5", false},
-		{"13 digits", xcell{text: "1234567890123", number: true}, "1234567890123", false},
-		{"huge exponent", xcell{text: "1E+999999", number: true}, "1E+999999", false},
-		{"negative", xcell{text: "-12345678901", number: true}, "-12345678901", false},
-		{"text", xcell{text: " 012345678901 "}, "012345678901", true},
-		{"text never padded", xcell{text: "12345678901"}, "12345678901", false},
-		{"text exponent", xcell{text: "1.2345678901E+11"}, "1.2345678901E+11", false},
-		{"text non-ascii digits", xcell{text: "١٢٣٤٥٦٧٨٩٠١٢"}, "١٢٣٤٥٦٧٨٩٠١٢", false},
-		{"empty", xcell{}, "", false},
+		{"number", xlsx.Cell{Text: "123456789012", Number: true}, "123456789012", true},
+		{"number lost leading zero", xlsx.Cell{Text: "12345678901", Number: true}, "012345678901", true},
+		{"number lost two zeros", xlsx.Cell{Text: "1234567890", Number: true}, "001234567890", true},
+		{"exponent", xlsx.Cell{Text: "1.2345678901E+11", Number: true}, "123456789010", true},
+		{"exponent lower case", xlsx.Cell{Text: "1.23456789012e11", Number: true}, "123456789012", true},
+		{"zero fraction", xlsx.Cell{Text: "123456789012.0", Number: true}, "123456789012", true},
+		{"fraction", xlsx.Cell{Text: "12345678901.5", Number: true}, "12345678901.5", false},
+		{"13 digits", xlsx.Cell{Text: "1234567890123", Number: true}, "1234567890123", false},
+		{"huge exponent", xlsx.Cell{Text: "1E+999999", Number: true}, "1E+999999", false},
+		{"negative", xlsx.Cell{Text: "-12345678901", Number: true}, "-12345678901", false},
+		{"text", xlsx.Cell{Text: " 012345678901 "}, "012345678901", true},
+		{"text never padded", xlsx.Cell{Text: "12345678901"}, "12345678901", false},
+		{"text exponent", xlsx.Cell{Text: "1.2345678901E+11"}, "1.2345678901E+11", false},
+		{"text non-ascii digits", xlsx.Cell{Text: "١٢٣٤٥٦٧٨٩٠١٢"}, "١٢٣٤٥٦٧٨٩٠١٢", false},
+		{"empty", xlsx.Cell{}, "", false},
 	}
 	for _, c := range cases {
 		iin, ok := cellIIN(c.cell)
 		if iin != c.iin || ok != c.ok {
 			t.Errorf("%s: got (%q, %v), want (%q, %v)", c.name, iin, ok, c.iin, c.ok)
 		}
-	}
-}
-
-func TestColumnIndex(t *testing.T) {
-	t.Parallel()
-	for ref, want := range map[string]int{"A1": 0, "B7": 1, "Z3": 25, "AA10": 26, "XFD1": 16383} {
-		if got, ok := columnIndex(ref); !ok || got != want {
-			t.Errorf("%s: %d %v", ref, got, ok)
-		}
-	}
-	if _, ok := columnIndex("12"); ok {
-		t.Error("digits accepted")
 	}
 }
 

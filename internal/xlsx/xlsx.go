@@ -1,4 +1,8 @@
-package admin
+// Package xlsx reads the first worksheet of an .xlsx/.xlsm workbook as a
+// stream of rows whose cells keep their type (number or text). It parses
+// untrusted uploads, so every part it decompresses is capped against zip
+// bombs and a malformed file is an ErrBadWorkbook, never a panic.
+package xlsx
 
 import (
 	"archive/zip"
@@ -11,7 +15,7 @@ import (
 	"strings"
 )
 
-// This file reads the first worksheet of an .xlsx/.xlsm workbook as a stream
+// Why not excelize: this package reads the first worksheet of an .xlsx/.xlsm workbook as a stream
 // of rows whose cells keep their type. excelize's streaming reader
 // (File.Rows) returns only strings, and its GetCellType loads the whole
 // worksheet into memory; the import needs both a constant-memory pass over
@@ -26,29 +30,29 @@ const (
 	maxSheetCols = 16384     // Excel's column limit (XFD)
 )
 
-// errBadWorkbook marks a file that is not a readable workbook.
-var errBadWorkbook = errors.New("admin: unreadable workbook")
+// ErrBadWorkbook marks a file that is not a readable workbook.
+var ErrBadWorkbook = errors.New("xlsx: unreadable workbook")
 
-// xcell is one cell: its text (the shared or inline string, or the raw
+// Cell is one cell: its text (the shared or inline string, or the raw
 // stored value of a number) and whether Excel stored it as a number.
-type xcell struct {
-	text   string
-	number bool
+type Cell struct {
+	Text   string
+	Number bool
 }
 
-// sheetRows streams the rows of a worksheet.
-type sheetRows struct {
+// Rows streams the rows of a worksheet.
+type Rows struct {
 	dec    *xml.Decoder
 	body   io.Closer
 	shared []string
 	row    int // the last row number returned
 }
 
-// openFirstSheet opens the workbook's first worksheet (in workbook order).
-func openFirstSheet(r io.ReaderAt, size int64) (*sheetRows, error) {
+// OpenFirstSheet opens the workbook's first worksheet (in workbook order).
+func OpenFirstSheet(r io.ReaderAt, size int64) (*Rows, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadWorkbook, err)
+		return nil, fmt.Errorf("%w: %v", ErrBadWorkbook, err)
 	}
 	files := make(map[string]*zip.File, len(zr.File))
 	for _, f := range zr.File {
@@ -73,7 +77,7 @@ func openFirstSheet(r io.ReaderAt, size int64) (*sheetRows, error) {
 		return nil, err
 	}
 	if len(wb.Sheets) == 0 {
-		return nil, fmt.Errorf("%w: no sheets", errBadWorkbook)
+		return nil, fmt.Errorf("%w: no sheets", ErrBadWorkbook)
 	}
 	rels, err := readRels(files, path.Join(path.Dir(wbPath), "_rels", path.Base(wbPath)+".rels"), path.Dir(wbPath))
 	if err != nil {
@@ -96,17 +100,17 @@ func openFirstSheet(r io.ReaderAt, size int64) (*sheetRows, error) {
 	}
 	f := files[sheetPath]
 	if f == nil {
-		return nil, fmt.Errorf("%w: sheet %q missing", errBadWorkbook, sheetPath)
+		return nil, fmt.Errorf("%w: sheet %q missing", ErrBadWorkbook, sheetPath)
 	}
 	body, err := f.Open()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadWorkbook, err)
+		return nil, fmt.Errorf("%w: %v", ErrBadWorkbook, err)
 	}
-	return &sheetRows{dec: xml.NewDecoder(io.LimitReader(body, maxSheetXML)), body: body, shared: shared}, nil
+	return &Rows{dec: xml.NewDecoder(io.LimitReader(body, maxSheetXML)), body: body, shared: shared}, nil
 }
 
 // Close releases the worksheet stream.
-func (s *sheetRows) Close() error { return s.body.Close() }
+func (s *Rows) Close() error { return s.body.Close() }
 
 // relationship is one entry of a .rels part, its target resolved to a zip path.
 type relationship struct {
@@ -135,15 +139,15 @@ func readRels(files map[string]*zip.File, name, base string) ([]relationship, er
 func readXML(files map[string]*zip.File, name string, v any) error {
 	f := files[name]
 	if f == nil {
-		return fmt.Errorf("%w: %s missing", errBadWorkbook, name)
+		return fmt.Errorf("%w: %s missing", ErrBadWorkbook, name)
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return fmt.Errorf("%w: %v", errBadWorkbook, err)
+		return fmt.Errorf("%w: %v", ErrBadWorkbook, err)
 	}
 	defer rc.Close()
 	if err := xml.NewDecoder(io.LimitReader(rc, maxPartXML)).Decode(v); err != nil {
-		return fmt.Errorf("%w: %s: %v", errBadWorkbook, name, err)
+		return fmt.Errorf("%w: %s: %v", ErrBadWorkbook, name, err)
 	}
 	return nil
 }
@@ -157,7 +161,7 @@ func readSharedStrings(files map[string]*zip.File, name string) ([]string, error
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadWorkbook, err)
+		return nil, fmt.Errorf("%w: %v", ErrBadWorkbook, err)
 	}
 	defer rc.Close()
 	dec := xml.NewDecoder(io.LimitReader(rc, maxPartXML))
@@ -168,7 +172,7 @@ func readSharedStrings(files map[string]*zip.File, name string) ([]string, error
 			return out, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: shared strings: %v", errBadWorkbook, err)
+			return nil, fmt.Errorf("%w: shared strings: %v", ErrBadWorkbook, err)
 		}
 		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "si" {
 			s, err := stringItem(dec, se)
@@ -186,7 +190,7 @@ func stringItem(dec *xml.Decoder, start xml.StartElement) (string, error) {
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return "", fmt.Errorf("%w: string: %v", errBadWorkbook, err)
+			return "", fmt.Errorf("%w: string: %v", ErrBadWorkbook, err)
 		}
 		switch el := tok.(type) {
 		case xml.StartElement:
@@ -194,12 +198,12 @@ func stringItem(dec *xml.Decoder, start xml.StartElement) (string, error) {
 			case "t":
 				var t string
 				if err := dec.DecodeElement(&t, &el); err != nil {
-					return "", fmt.Errorf("%w: string: %v", errBadWorkbook, err)
+					return "", fmt.Errorf("%w: string: %v", ErrBadWorkbook, err)
 				}
 				b.WriteString(t)
 			case "rPh":
 				if err := dec.Skip(); err != nil {
-					return "", fmt.Errorf("%w: string: %v", errBadWorkbook, err)
+					return "", fmt.Errorf("%w: string: %v", ErrBadWorkbook, err)
 				}
 			}
 		case xml.EndElement:
@@ -212,14 +216,14 @@ func stringItem(dec *xml.Decoder, start xml.StartElement) (string, error) {
 
 // Next returns the next row that has cells: its 1-based sheet number and its
 // cells indexed by column (0 = A; missing cells are zero). io.EOF at the end.
-func (s *sheetRows) Next() (int, []xcell, error) {
+func (s *Rows) Next() (int, []Cell, error) {
 	for {
 		tok, err := s.dec.Token()
 		if err == io.EOF {
 			return 0, nil, io.EOF
 		}
 		if err != nil {
-			return 0, nil, fmt.Errorf("%w: sheet: %v", errBadWorkbook, err)
+			return 0, nil, fmt.Errorf("%w: sheet: %v", ErrBadWorkbook, err)
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok || se.Name.Local != "row" {
@@ -238,13 +242,13 @@ func (s *sheetRows) Next() (int, []xcell, error) {
 }
 
 // rowCells reads the <c> elements of the current <row> up to its end.
-func (s *sheetRows) rowCells() ([]xcell, error) {
-	var cells []xcell
+func (s *Rows) rowCells() ([]Cell, error) {
+	var cells []Cell
 	col := -1
 	for {
 		tok, err := s.dec.Token()
 		if err != nil {
-			return nil, fmt.Errorf("%w: row %d: %v", errBadWorkbook, s.row, err)
+			return nil, fmt.Errorf("%w: row %d: %v", ErrBadWorkbook, s.row, err)
 		}
 		switch el := tok.(type) {
 		case xml.EndElement:
@@ -260,14 +264,14 @@ func (s *sheetRows) rowCells() ([]xcell, error) {
 				col = c
 			}
 			if col >= maxSheetCols {
-				return nil, fmt.Errorf("%w: row %d: column out of range", errBadWorkbook, s.row)
+				return nil, fmt.Errorf("%w: row %d: column out of range", ErrBadWorkbook, s.row)
 			}
 			c, err := s.cell(el)
 			if err != nil {
 				return nil, err
 			}
 			for len(cells) <= col {
-				cells = append(cells, xcell{})
+				cells = append(cells, Cell{})
 			}
 			cells[col] = c
 		}
@@ -277,30 +281,30 @@ func (s *sheetRows) rowCells() ([]xcell, error) {
 // cell reads one <c>: shared strings ("s"), inline strings, formula strings
 // ("str"), booleans, errors and dates are text; a cell without a type (or
 // "n") is a number, formulas giving their cached value.
-func (s *sheetRows) cell(start xml.StartElement) (xcell, error) {
+func (s *Rows) cell(start xml.StartElement) (Cell, error) {
 	typ := attr(start, "t")
 	var v, inline string
 	var hasInline bool
 	for {
 		tok, err := s.dec.Token()
 		if err != nil {
-			return xcell{}, fmt.Errorf("%w: row %d: %v", errBadWorkbook, s.row, err)
+			return Cell{}, fmt.Errorf("%w: row %d: %v", ErrBadWorkbook, s.row, err)
 		}
 		switch el := tok.(type) {
 		case xml.StartElement:
 			switch el.Name.Local {
 			case "v":
 				if err := s.dec.DecodeElement(&v, &el); err != nil {
-					return xcell{}, fmt.Errorf("%w: row %d: %v", errBadWorkbook, s.row, err)
+					return Cell{}, fmt.Errorf("%w: row %d: %v", ErrBadWorkbook, s.row, err)
 				}
 			case "is":
 				if inline, err = stringItem(s.dec, el); err != nil {
-					return xcell{}, err
+					return Cell{}, err
 				}
 				hasInline = true
 			default:
 				if err := s.dec.Skip(); err != nil {
-					return xcell{}, fmt.Errorf("%w: row %d: %v", errBadWorkbook, s.row, err)
+					return Cell{}, fmt.Errorf("%w: row %d: %v", ErrBadWorkbook, s.row, err)
 				}
 			}
 		case xml.EndElement:
@@ -311,21 +315,21 @@ func (s *sheetRows) cell(start xml.StartElement) (xcell, error) {
 			case "s":
 				i, err := strconv.Atoi(strings.TrimSpace(v))
 				if v == "" {
-					return xcell{}, nil
+					return Cell{}, nil
 				}
 				if err != nil || i < 0 || i >= len(s.shared) {
-					return xcell{}, fmt.Errorf("%w: row %d: bad shared string %q", errBadWorkbook, s.row, v)
+					return Cell{}, fmt.Errorf("%w: row %d: bad shared string %q", ErrBadWorkbook, s.row, v)
 				}
-				return xcell{text: s.shared[i]}, nil
+				return Cell{Text: s.shared[i]}, nil
 			case "inlineStr":
 				if hasInline {
-					return xcell{text: inline}, nil
+					return Cell{Text: inline}, nil
 				}
-				return xcell{text: v}, nil
+				return Cell{Text: v}, nil
 			case "", "n":
-				return xcell{text: v, number: v != ""}, nil
+				return Cell{Text: v, Number: v != ""}, nil
 			default:
-				return xcell{text: v}, nil
+				return Cell{Text: v}, nil
 			}
 		}
 	}

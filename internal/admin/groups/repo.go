@@ -1,0 +1,176 @@
+package groups
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"platform/internal/admin/internal/shared"
+	"platform/internal/auth"
+	"platform/internal/catalog"
+	"platform/internal/db"
+)
+
+// repo is the SQL of /admin/groups, on a pool or inside a transaction.
+type repo struct {
+	db db.DBTX
+}
+
+func newRepo(q db.DBTX) *repo { return &repo{db: q} }
+
+// insertGroup creates a group.
+func (r *repo) insertGroup(ctx context.Context, name string, desc *string) (catalog.Group, error) {
+	const q = `INSERT INTO groups (name, description) VALUES ($1, $2) RETURNING id, name, description`
+	rows, err := r.db.Query(ctx, q, name, desc)
+	return shared.One[catalog.Group](rows, err, "insert group")
+}
+
+// listGroups reads every group by id.
+func (r *repo) listGroups(ctx context.Context) ([]catalog.Group, error) {
+	const q = `SELECT id, name, description FROM groups ORDER BY id`
+	rows, err := r.db.Query(ctx, q)
+	return shared.All[catalog.Group](rows, err, "list groups")
+}
+
+// groupByID reads a group; lock is "", "FOR SHARE" or "FOR UPDATE" (a
+// constant chosen by the caller, never input).
+func (r *repo) groupByID(ctx context.Context, id int32, lock string) (catalog.Group, error) {
+	q := `SELECT id, name, description FROM groups WHERE id = $1 ` + lock
+	rows, err := r.db.Query(ctx, q, id)
+	return shared.One[catalog.Group](rows, err, "load group")
+}
+
+// linkUsers adds the existing users among ids to the group; existing links
+// and unknown ids are skipped. FOR KEY SHARE makes the insert wait for a
+// concurrent delete of one of the users and then skip it, instead of failing
+// on the foreign key.
+func (r *repo) linkUsers(ctx context.Context, groupID int32, ids []int32) error {
+	const q = `
+INSERT INTO user_group (user_id, group_id)
+SELECT u.id, $1 FROM users u WHERE u.id = ANY($2) FOR KEY SHARE
+ON CONFLICT DO NOTHING`
+	_, err := shared.Exec(ctx, r.db, "link users", q, groupID, ids)
+	return err
+}
+
+// unlinkUser removes a membership (a no-op for a non-member).
+func (r *repo) unlinkUser(ctx context.Context, groupID, userID int32) error {
+	_, err := shared.Exec(ctx, r.db, "unlink user", `DELETE FROM user_group WHERE group_id = $1 AND user_id = $2`, groupID, userID)
+	return err
+}
+
+// groupMembers reads the group's users by id.
+func (r *repo) groupMembers(ctx context.Context, groupID int32) ([]auth.User, error) {
+	const q = `
+SELECT u.id, u.iin, u.full_name, u.phone, u.role::text AS role, u.photo
+FROM users u JOIN user_group ug ON ug.user_id = u.id
+WHERE ug.group_id = $1
+ORDER BY u.id`
+	rows, err := r.db.Query(ctx, q, groupID)
+	return shared.All[auth.User](rows, err, "group members")
+}
+
+// memberIDs reads the ids of the group's members whose role is not except.
+func (r *repo) memberIDs(ctx context.Context, groupID int32, except auth.Role) ([]int32, error) {
+	const q = `
+SELECT u.id FROM users u JOIN user_group ug ON ug.user_id = u.id
+WHERE ug.group_id = $1 AND u.role::text <> $2
+ORDER BY u.id`
+	rows, err := r.db.Query(ctx, q, groupID, string(except))
+	if err != nil {
+		return nil, fmt.Errorf("admin: member ids: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return nil, fmt.Errorf("admin: member ids: %w", err)
+	}
+	return ids, nil
+}
+
+// existingIINs is the set of the IINs that already belong to users.
+func (r *repo) existingIINs(ctx context.Context, iins []string) (map[string]bool, error) {
+	const q = `SELECT iin FROM users WHERE iin = ANY($1)`
+	rows, err := r.db.Query(ctx, q, iins)
+	if err != nil {
+		return nil, fmt.Errorf("admin: existing iins: %w", err)
+	}
+	taken, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("admin: existing iins: %w", err)
+	}
+	out := make(map[string]bool, len(taken))
+	for _, iin := range taken {
+		out[iin] = true
+	}
+	return out, nil
+}
+
+// importRoster writes an import inside the caller's transaction in a fixed
+// number of statements: the group found or created (race-safe through its
+// unique name), the new users (an IIN created meanwhile by someone else is
+// taken as existing), and the memberships.
+func (r *repo) importRoster(ctx context.Context, ros roster, fresh []rosterRow, hashes []string) (importResult, error) {
+	res := importResult{GroupName: ros.GroupName, Skipped: len(ros.Errors), Errors: ros.Errors}
+	created, err := r.findOrCreateGroup(ctx, ros.GroupName, ros.GroupDesc, &res.GroupID)
+	if err != nil {
+		return importResult{}, err
+	}
+	names := make([]string, len(fresh))
+	iins := make([]string, len(fresh))
+	for i, row := range fresh {
+		names[i], iins[i] = row.Name, row.IIN
+	}
+	const insertUsers = `
+INSERT INTO users (full_name, iin, role, hashed_password)
+SELECT n, i, 'student', p FROM unnest($1::text[], $2::text[], $3::text[]) AS t(n, i, p)
+ON CONFLICT (iin) DO NOTHING`
+	tag, err := r.db.Exec(ctx, insertUsers, names, iins, hashes)
+	if err != nil {
+		return importResult{}, fmt.Errorf("admin: import users: %w", err)
+	}
+	res.Created = int(tag.RowsAffected())
+	listed := iinsOf(ros.Rows)
+	const link = `
+INSERT INTO user_group (user_id, group_id)
+SELECT id, $2 FROM users WHERE iin = ANY($1)
+ON CONFLICT DO NOTHING`
+	if _, err := r.db.Exec(ctx, link, listed, res.GroupID); err != nil {
+		return importResult{}, fmt.Errorf("admin: import links: %w", err)
+	}
+	const linked = `SELECT count(*) FROM users WHERE iin = ANY($1)`
+	var n int
+	if err := r.db.QueryRow(ctx, linked, listed).Scan(&n); err != nil {
+		return importResult{}, fmt.Errorf("admin: import count: %w", err)
+	}
+	res.Existing = n - res.Created
+	action := "Обновлена"
+	if created {
+		action = "Создана"
+	}
+	res.Message = fmt.Sprintf("%s группа '%s' с %d пользователями.", action, ros.GroupName, n)
+	return res, nil
+}
+
+// findOrCreateGroup finds the group by exact name or creates it, safe
+// against a concurrent import of the same name; the row stays share-locked
+// so a concurrent delete cannot remove it before the links commit.
+func (r *repo) findOrCreateGroup(ctx context.Context, name string, desc *string, id *int32) (created bool, err error) {
+	const insert = `
+INSERT INTO groups (name, description) VALUES ($1, $2)
+ON CONFLICT (name) DO NOTHING
+RETURNING id`
+	err = r.db.QueryRow(ctx, insert, name, desc).Scan(id)
+	if err == nil {
+		return true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("admin: import group: %w", err)
+	}
+	const find = `SELECT id FROM groups WHERE name = $1 FOR SHARE`
+	if err := r.db.QueryRow(ctx, find, name).Scan(id); err != nil {
+		return false, fmt.Errorf("admin: import group: %w", err)
+	}
+	return false, nil
+}

@@ -1,0 +1,266 @@
+// Package modules serves /admin/modules (API.md §6): modules and their
+// subjects — create, list (with lessons, with teachers), read one under the
+// §0.6 rule, update, and the §0.8 delete cascades.
+package modules
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/jackc/pgx/v5"
+
+	"platform/internal/admin/internal/shared"
+	"platform/internal/apperr"
+	"platform/internal/auth"
+	"platform/internal/catalog"
+	"platform/internal/db"
+	"platform/internal/policy"
+	"platform/internal/purge"
+	"platform/internal/storage"
+	"platform/internal/web"
+)
+
+// Texts of /admin/modules (API.md §6).
+const (
+	msgModuleNotFound  = "Модуль не найден"
+	msgModuleNoAccess  = "Модуль не найден или доступ запрещён"
+	msgModuleDeleted   = "Модуль удалён"
+	msgSubjectNotFound = "Предмет не найден"
+	msgSubjectDeleted  = "Предмет удалён"
+	msgSubjectExists   = "Данная дисциплина уже существует в этом модуле"
+)
+
+// Column sizes of modules and subjects.
+const (
+	titleMax  = 100
+	courseMax = 10
+)
+
+// Handler serves /admin/modules.
+type Handler struct {
+	pool  *db.Pool
+	repo  *repo
+	store *storage.Store
+}
+
+// NewHandler returns the handler; store holds the files a delete removes.
+func NewHandler(pool *db.Pool, store *storage.Store) *Handler {
+	return &Handler{pool: pool, repo: newRepo(pool), store: store}
+}
+
+// create is POST /admin/modules/.
+func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
+	b, err := web.ReadJSON(r)
+	if err != nil {
+		return err
+	}
+	o := b.Root().Object()
+	title := shared.StrMax(o.Field("title"), titleMax)
+	course := shared.OptStrMax(o.Field("course"), courseMax)
+	desc, _ := o.Field("description").OptStr()
+	if err := b.Err(); err != nil {
+		return err
+	}
+	m, err := h.repo.insertModule(r.Context(), title, course, desc)
+	if err != nil {
+		return err
+	}
+	return web.OK(w, m)
+}
+
+// list is GET /admin/modules/: three queries (modules, subjects, lessons).
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	modules, subjects, err := h.repo.moduleTree(ctx)
+	if err != nil {
+		return err
+	}
+	out := make([]moduleSubjects, len(modules))
+	byModule := groupBy(subjects, func(s subjectLessons) int32 { return s.ModuleID })
+	for i, m := range modules {
+		out[i] = moduleSubjects{ModuleBrief: m, Subjects: nonNil(byModule[m.ID])}
+	}
+	return web.OK(w, out)
+}
+
+// listWithTeachers is GET /admin/modules/with-teachers: four queries
+// (modules, subjects, lessons, teachers).
+func (h *Handler) listWithTeachers(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	modules, subjects, err := h.repo.moduleTree(ctx)
+	if err != nil {
+		return err
+	}
+	teachers, err := h.repo.subjectTeachers(ctx)
+	if err != nil {
+		return err
+	}
+	byID := make(map[int32]*auth.User, len(teachers))
+	for i := range teachers {
+		byID[teachers[i].ID] = &teachers[i]
+	}
+	withTeacher := make([]subjectTeacher, len(subjects))
+	for i, s := range subjects {
+		withTeacher[i] = subjectTeacher{subjectLessons: s}
+		if s.TeacherID != nil {
+			withTeacher[i].Teacher = byID[*s.TeacherID]
+		}
+	}
+	byModule := groupBy(withTeacher, func(s subjectTeacher) int32 { return s.ModuleID })
+	out := make([]moduleTeachers, len(modules))
+	for i, m := range modules {
+		out[i] = moduleTeachers{ModuleBrief: m, Subjects: nonNil(byModule[m.ID])}
+	}
+	return web.OK(w, out)
+}
+
+// get is GET /admin/modules/{module_id}: any user; a student must be
+// able to read the module (§0.6) and sees only the visible subjects.
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
+	id, err := web.PathID(r, "module_id")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	if err := h.repo.moduleExists(ctx, id, ""); err != nil {
+		return err
+	}
+	me := auth.MustUser(ctx)
+	ok, err := policy.CanReadModule(ctx, h.pool, me, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.NotFound(msgModuleNoAccess)
+	}
+	modules, err := catalog.Modules(ctx, h.pool, catalog.Filter{ModuleIDs: []int32{id}, Viewer: &me})
+	if err != nil {
+		return err
+	}
+	if len(modules) == 0 { // deleted meanwhile
+		return apperr.NotFound(msgModuleNotFound)
+	}
+	return web.OK(w, modules[0])
+}
+
+// update is PUT /admin/modules/{module_id}: only the keys present
+// change; an explicit null clears course or description, never the title.
+func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
+	id, err := web.PathID(r, "module_id")
+	if err != nil {
+		return err
+	}
+	b, err := web.ReadJSON(r)
+	if err != nil {
+		return err
+	}
+	o := b.Root().Object()
+	u := moduleUpdate{SetTitle: o.Has("title"), SetCourse: o.Has("course"), SetDesc: o.Has("description")}
+	if u.SetTitle {
+		u.Title = shared.StrMax(o.Field("title"), titleMax)
+	}
+	u.Course = shared.OptStrMax(o.Field("course"), courseMax)
+	u.Desc, _ = o.Field("description").OptStr()
+	if err := b.Err(); err != nil {
+		return err
+	}
+	m, err := h.repo.updateModule(r.Context(), id, u)
+	if errors.Is(err, shared.ErrNotFound) {
+		return apperr.NotFound(msgModuleNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return web.OK(w, m)
+}
+
+// delete is DELETE /admin/modules/{module_id}: the §0.8 "module"
+// cascade in one transaction, files removed after the commit.
+func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
+	id, err := web.PathID(r, "module_id")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	err = shared.PurgeTx(ctx, h.pool, h.store, func(tx pgx.Tx) (purge.Files, error) {
+		if err := newRepo(tx).moduleExists(ctx, id, "FOR UPDATE"); err != nil {
+			return purge.Files{}, err
+		}
+		return purge.Modules(ctx, tx, []int32{id})
+	})
+	if err != nil {
+		return err
+	}
+	return web.OK(w, web.Detail{Detail: msgModuleDeleted})
+}
+
+// createSubject is POST /admin/modules/{module_id}/subjects.
+func (h *Handler) createSubject(w http.ResponseWriter, r *http.Request) error {
+	id, err := web.PathID(r, "module_id")
+	if err != nil {
+		return err
+	}
+	b, err := web.ReadJSON(r)
+	if err != nil {
+		return err
+	}
+	title := shared.TrimmedStr(b.Root().Object().Field("title"), 1, titleMax)
+	if err := b.Err(); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	var s catalog.Subject
+	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
+		repo := newRepo(tx)
+		// The module row lock serialises creations in one module, so two
+		// concurrent requests cannot both pass the duplicate check.
+		if err := repo.moduleExists(ctx, id, "FOR NO KEY UPDATE"); err != nil {
+			return err
+		}
+		var err error
+		s, err = repo.insertSubject(ctx, id, title)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.Lessons = []catalog.Lesson{}
+	return web.OK(w, s)
+}
+
+// deleteSubject is DELETE /admin/modules/subjects/{subject_id}: the §0.8
+// "subject" cascade.
+func (h *Handler) deleteSubject(w http.ResponseWriter, r *http.Request) error {
+	id, err := web.PathID(r, "subject_id")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	err = shared.PurgeTx(ctx, h.pool, h.store, func(tx pgx.Tx) (purge.Files, error) {
+		if err := newRepo(tx).lockSubject(ctx, id); err != nil {
+			return purge.Files{}, err
+		}
+		return purge.Subjects(ctx, tx, []int32{id})
+	})
+	if err != nil {
+		return err
+	}
+	return web.OK(w, web.Detail{Detail: msgSubjectDeleted})
+}
+
+// groupBy groups items by key, keeping their order.
+func groupBy[T any](items []T, key func(T) int32) map[int32][]T {
+	out := make(map[int32][]T)
+	for _, it := range items {
+		out[key(it)] = append(out[key(it)], it)
+	}
+	return out
+}
+
+// nonNil is s, or an empty slice for nil (lists are [] in JSON, never null).
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

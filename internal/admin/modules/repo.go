@@ -1,0 +1,126 @@
+package modules
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"platform/internal/admin/internal/shared"
+	"platform/internal/apperr"
+	"platform/internal/auth"
+	"platform/internal/catalog"
+	"platform/internal/db"
+)
+
+// repo is the SQL of /admin/modules, on a pool or inside a transaction.
+type repo struct {
+	db db.DBTX
+}
+
+func newRepo(q db.DBTX) *repo { return &repo{db: q} }
+
+// insertModule creates a module dated now (UTC wall clock, naive column).
+func (r *repo) insertModule(ctx context.Context, title string, course, desc *string) (catalog.ModuleBrief, error) {
+	const q = `
+INSERT INTO modules (title, course, description, created_at)
+VALUES ($1, $2, $3, now() AT TIME ZONE 'UTC')
+RETURNING id, title, course, description, created_at`
+	rows, err := r.db.Query(ctx, q, title, course, desc)
+	return shared.One[catalog.ModuleBrief](rows, err, "insert module")
+}
+
+// updateModule changes the present fields; shared.ErrNotFound when no such module.
+func (r *repo) updateModule(ctx context.Context, id int32, u moduleUpdate) (catalog.ModuleBrief, error) {
+	const q = `
+UPDATE modules SET
+    title = CASE WHEN $2 THEN $3 ELSE title END,
+    course = CASE WHEN $4 THEN $5 ELSE course END,
+    description = CASE WHEN $6 THEN $7 ELSE description END
+WHERE id = $1
+RETURNING id, title, course, description, created_at`
+	rows, err := r.db.Query(ctx, q, id, u.SetTitle, u.Title, u.SetCourse, u.Course, u.SetDesc, u.Desc)
+	return shared.One[catalog.ModuleBrief](rows, err, "update module")
+}
+
+// moduleExists checks the module exists (404 "Модуль не найден" otherwise),
+// optionally locking it ("", "FOR UPDATE", "FOR NO KEY UPDATE": constants
+// of the caller, never input).
+func (r *repo) moduleExists(ctx context.Context, id int32, lock string) error {
+	return shared.RequireRow(ctx, r.db, "load module", msgModuleNotFound, `SELECT 1 FROM modules WHERE id = $1 `+lock, id)
+}
+
+// lockSubject locks the subject for deletion (404 "Предмет не найден" when missing).
+func (r *repo) lockSubject(ctx context.Context, id int32) error {
+	return shared.RequireRow(ctx, r.db, "lock subject", msgSubjectNotFound, `SELECT 1 FROM subjects WHERE id = $1 FOR UPDATE`, id)
+}
+
+// moduleTree reads every module, every subject (with its lessons as
+// LessonShort) by id, in three queries.
+func (r *repo) moduleTree(ctx context.Context) ([]catalog.ModuleBrief, []subjectLessons, error) {
+	const qm = `SELECT id, title, course, description, created_at FROM modules ORDER BY id`
+	rows, err := r.db.Query(ctx, qm)
+	modules, err := shared.All[catalog.ModuleBrief](rows, err, "list modules")
+	if err != nil {
+		return nil, nil, err
+	}
+	const qs = `SELECT id, title, module_id, teacher_id FROM subjects ORDER BY id`
+	rows, err = r.db.Query(ctx, qs)
+	subjects, err := shared.All[subjectLessons](rows, err, "list subjects")
+	if err != nil {
+		return nil, nil, err
+	}
+	const ql = `SELECT id, title, type, content_url, subject_id FROM lessons ORDER BY id`
+	rows, err = r.db.Query(ctx, ql)
+	lessons, err := shared.All[lessonShortRow](rows, err, "list lessons")
+	if err != nil {
+		return nil, nil, err
+	}
+	bySubject := groupBy(lessons, func(l lessonShortRow) int32 { return l.SubjectID })
+	for i := range subjects {
+		ls := bySubject[subjects[i].ID]
+		subjects[i].Lessons = make([]catalog.LessonShort, len(ls))
+		for j, l := range ls {
+			subjects[i].Lessons[j] = l.LessonShort
+		}
+	}
+	return modules, subjects, nil
+}
+
+// subjectTeachers reads every user who teaches a subject.
+func (r *repo) subjectTeachers(ctx context.Context) ([]auth.User, error) {
+	const q = `
+SELECT id, iin, full_name, phone, role::text AS role, photo FROM users
+WHERE id IN (SELECT teacher_id FROM subjects)
+ORDER BY id`
+	rows, err := r.db.Query(ctx, q)
+	return shared.All[auth.User](rows, err, "subject teachers")
+}
+
+// insertSubject adds a subject without a teacher, refusing a title equal
+// (case-insensitively, compared exactly: % and _ are ordinary characters)
+// to one already in the module. The titles are compared here rather than
+// with SQL lower(), which folds Cyrillic only under a UTF-8-aware LC_CTYPE
+// (an adopted database may use "C").
+func (r *repo) insertSubject(ctx context.Context, moduleID int32, title string) (catalog.Subject, error) {
+	const dup = `SELECT title FROM subjects WHERE module_id = $1`
+	rows, err := r.db.Query(ctx, dup, moduleID)
+	if err != nil {
+		return catalog.Subject{}, fmt.Errorf("admin: subject duplicate: %w", err)
+	}
+	titles, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return catalog.Subject{}, fmt.Errorf("admin: subject duplicate: %w", err)
+	}
+	folded := strings.ToLower(title)
+	if slices.ContainsFunc(titles, func(t string) bool { return strings.ToLower(t) == folded }) {
+		return catalog.Subject{}, apperr.BadRequest(msgSubjectExists)
+	}
+	const q = `
+INSERT INTO subjects (module_id, title) VALUES ($1, $2)
+RETURNING id, title, module_id, teacher_id`
+	rows, err = r.db.Query(ctx, q, moduleID, title)
+	return shared.One[catalog.Subject](rows, err, "insert subject")
+}
