@@ -220,9 +220,14 @@ func (repo *Repo) userOutByIIN(ctx context.Context, iin string) (userOut, error)
 	return one[userOut](rows, err, "load user by iin")
 }
 
-// setPassword stores a password hash; errNotFound when no user has the IIN.
+// setPassword stores a password hash (a change or a reset) and revokes the
+// user's tokens; errNotFound when no user has the IIN.
 func (repo *Repo) setPassword(ctx context.Context, iin, hash string) error {
-	found, err := repo.exec(ctx, "set password", `UPDATE users SET hashed_password = $2 WHERE iin = $1`, iin, hash)
+	// A user-visible password event: moving token_version on revokes the
+	// user's tokens on every instance (issue 15). A future rehash-on-login
+	// must write the hash alone.
+	const q = `UPDATE users SET hashed_password = $2, token_version = coalesce(token_version, 0) + 1 WHERE iin = $1`
+	found, err := repo.exec(ctx, "set password", q, iin, hash)
 	if err != nil {
 		return err
 	}

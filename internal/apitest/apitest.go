@@ -44,6 +44,8 @@ type Options struct {
 	BcryptCost     int            // default 4 (bcrypt's minimum: tests stay fast)
 	Secret         string         // default TestSecret
 	TLS            bool           // serve over HTTPS (httptest's certificate)
+
+	databaseURL string // set by Twin: serve this database instead of a fresh one
 }
 
 // Env is one test's server, database and static root.
@@ -56,6 +58,8 @@ type Env struct {
 	Server    *httptest.Server
 	Logs      *SyncBuffer
 	seq       atomic.Int64
+
+	opts Options // as given to NewWith, with its database (for Twin)
 }
 
 // New starts a server on a fresh database with default options.
@@ -82,8 +86,11 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.TrustedProxies == nil {
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
+	if o.databaseURL == "" {
+		o.databaseURL = testdb.NewURL(t)
+	}
 	pool, err := db.Open(context.Background(), db.PoolConfig{
-		URL: testdb.NewURL(t), MinConns: 0, MaxConns: o.PoolMax, WaitTimeout: o.PoolWait,
+		URL: o.databaseURL, MinConns: 0, MaxConns: o.PoolMax, WaitTimeout: o.PoolWait,
 	})
 	if err != nil {
 		t.Fatalf("apitest: open pool: %v", err)
@@ -111,6 +118,7 @@ func NewWith(t testing.TB, o Options) *Env {
 		Store:     store,
 		StaticDir: dir,
 		Logs:      logs,
+		opts:      o,
 	}
 	h := server.New(server.Deps{
 		Log: log, Pool: pool, Tokens: env.Tokens, Hasher: env.Hasher, Store: store,
@@ -164,13 +172,14 @@ func (e *Env) User(t testing.TB, role auth.Role, opts ...UserOpt) User {
 	if err != nil {
 		t.Fatalf("apitest: hash: %v", err)
 	}
+	var version *int32
 	err = e.Pool.QueryRow(context.Background(),
-		`INSERT INTO users (full_name, iin, role, hashed_password) VALUES ($1, $2, $3, $4) RETURNING id`,
-		u.FullName, u.IIN, string(role), hash).Scan(&u.ID)
+		`INSERT INTO users (full_name, iin, role, hashed_password) VALUES ($1, $2, $3, $4) RETURNING id, token_version`,
+		u.FullName, u.IIN, string(role), hash).Scan(&u.ID, &version)
 	if err != nil {
 		t.Fatalf("apitest: insert user: %v", err)
 	}
-	if u.Token, err = e.Tokens.Issue(u.IIN); err != nil {
+	if u.Token, err = e.Tokens.Issue(auth.User{ID: u.ID, IIN: u.IIN, TokenVersion: version}); err != nil {
 		t.Fatalf("apitest: token: %v", err)
 	}
 	return u

@@ -14,5 +14,8 @@ func (h *Handler) Routes(authn func(http.Handler) http.Handler) chi.Router {
 	r.Post("/login", web.Handle(h.login))
 	r.Post("/token", web.Handle(h.token))
 	r.With(authn).Get("/check", web.Handle(h.check))
+	// Issue 15: refresh tokens.
+	r.Post("/refresh", web.Handle(h.refresh))
+	r.With(authn).Post("/logout", web.Handle(h.logout))
 	return r
 }

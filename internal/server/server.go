@@ -51,7 +51,7 @@ func New(d Deps) http.Handler {
 	r.Get("/", web.Handle(welcome))
 	r.Get("/healthz", web.Handle(healthz))
 	r.Get("/readyz", web.Handle(readyz(d.Pool)))
-	r.Mount("/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle).Routes(authn))
+	r.Mount("/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle, auth.NewSessions(d.Pool, d.Tokens)).Routes(authn))
 
 	mountDomains(r, d, authn, throttle)
 	return r
