@@ -28,7 +28,7 @@ import (
 const lockKey int64 = 0x706c6174666f726d
 
 // latestVersion is the number of the last migration in migrations/.
-const latestVersion = 5
+const latestVersion = 7
 
 // baselineConstraints are the SCHEMA.md constraint names, with whether the
 // constraint is a foreign key with ON DELETE CASCADE.
@@ -51,6 +51,9 @@ var wantConstraints = map[string]bool{
 	"subject_group_pkey": false, "subject_group_subject_id_fkey": true, "subject_group_group_id_fkey": true,
 	"uq_results_user_test": false,
 	"login_attempts_pkey":  false,
+	// Migration 7 (6 is another change's number).
+	"refresh_families_pkey": false, "refresh_families_user_id_fkey": true,
+	"refresh_tokens_pkey": false, "refresh_tokens_token_hash_key": false, "refresh_tokens_family_id_fkey": true,
 }
 
 // wantIndexes are the SCHEMA.md indexes that are not behind a constraint,
@@ -66,11 +69,13 @@ var wantIndexes = map[string]bool{
 	"ix_submission_files_submission_id": false, "ix_tests_subject_id": false, "ix_questions_test_id": false,
 	"ix_options_question_id": false, "ix_results_lesson_id": false, "ix_results_test_id": false,
 	"ix_user_group_group_id": false, "ix_module_group_group_id": false, "ix_teacher_module_teacher_id": false,
+	// Migration 7.
+	"ix_refresh_families_user_id": false, "ix_refresh_tokens_family_id": false,
 }
 
 var wantTables = []string{
 	"groups", "lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
-	"questions", "results", "schema_migrations", "subject_group", "subjects", "submission_files",
+	"questions", "refresh_families", "refresh_tokens", "results", "schema_migrations", "subject_group", "subjects", "submission_files",
 	"teacher_module", "tests", "user_group", "users",
 }
 
@@ -142,6 +147,7 @@ func TestMigrateFreshDatabase(t *testing.T) {
 		{"results", "submitted_at", "now()"},
 		{"login_attempts", "failed_count", "0"},
 		{"login_attempts", "last_failed_at", "now()"},
+		{"users", "token_version", "1"},
 	} {
 		var got *string
 		err := conn.QueryRow(ctx, `
@@ -166,6 +172,13 @@ func TestMigrateDownThenUpAgain(t *testing.T) {
 	url := testdb.NewURL(t)
 	conn := connect(t, url)
 
+	if err := db.MigrateDown(ctx, url, 1, nil); err != nil {
+		t.Fatalf("MigrateDown 1: %v", err)
+	}
+	assertVersion(t, url, 5)
+	if has(t, conn, "users", "token_version") || slices.Contains(tables(t, conn), "refresh_tokens") {
+		t.Error("migration 7 down left its column or tables")
+	}
 	if err := db.MigrateDown(ctx, url, 1, nil); err != nil {
 		t.Fatalf("MigrateDown 1: %v", err)
 	}
