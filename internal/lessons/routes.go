@@ -31,6 +31,8 @@ func (h *Handler) Routes(r chi.Router, authn func(http.Handler) http.Handler) {
 			r.Post("/upload/lesson-file", web.Handle(h.uploadFile))
 			r.Patch("/submission/{submission_id}/grade", web.Handle(h.grade))
 			r.Delete("/result/{result_id}", web.Handle(h.deleteResult))
+			// Issue 15: gradebook export (teacher of the subject or admin).
+			r.Get("/subjects/{subject_id}/gradebook", web.Handle(h.gradebook))
 		})
 	})
 }
