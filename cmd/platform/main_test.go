@@ -93,7 +93,7 @@ func TestServeEndToEnd(t *testing.T) {
 
 	// The migrate subcommand sees the schema the server applied.
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"migrate", "version"}, environ, &out, &bytes.Buffer{}); err != nil || strings.TrimSpace(out.String()) != "5" {
+	if err := run(context.Background(), []string{"migrate", "version"}, environ, &out, &bytes.Buffer{}); err != nil || strings.TrimSpace(out.String()) != "7" {
 		t.Errorf("migrate version: %q %v", out.String(), err)
 	}
 }

@@ -574,7 +574,7 @@ func alembicDB(t *testing.T, revisions ...string) string {
 	return url
 }
 
-// assertAdoptedData checks the seed rows survived adoption and migrations 2–5:
+// assertAdoptedData checks the seed rows survived adoption and migrations 2–7:
 // all of them, except the duplicate result migration 3 removes.
 func assertAdoptedData(t *testing.T, conn *pgx.Conn) {
 	t.Helper()
@@ -592,6 +592,16 @@ func assertAdoptedData(t *testing.T, conn *pgx.Conn) {
 		if got != want {
 			t.Errorf("%s has %d rows, want %d", table, got, want)
 		}
+	}
+
+	// Migration 7: adopted users have no token generation, so the original's
+	// tokens stay valid for them until a revoking event.
+	var versioned int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM users WHERE token_version IS NOT NULL`).Scan(&versioned); err != nil {
+		t.Fatal(err)
+	}
+	if versioned != 0 {
+		t.Errorf("%d adopted users got a token_version", versioned)
 	}
 
 	var resultIDs []int32

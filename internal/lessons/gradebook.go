@@ -232,8 +232,11 @@ func (h *Handler) gradebookCSV(w http.ResponseWriter, r *http.Request, s policy.
 
 // abort logs a failure after the response has started and drops the
 // connection, so the download fails visibly instead of ending short.
+// A client that went away is not logged as an error.
 func abort(r *http.Request, err error) {
-	web.Logger(r.Context()).Error("gradebook: response failed midway", "err", err)
+	if r.Context().Err() == nil {
+		web.Logger(r.Context()).Error("gradebook: response failed midway", "err", err)
+	}
 	panic(http.ErrAbortHandler)
 }
 

@@ -19,8 +19,8 @@ func TestNewIsMigratedAndPrivate(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT version, dirty FROM schema_migrations`).Scan(&version, &dirty); err != nil {
 		t.Fatalf("read schema_migrations: %v", err)
 	}
-	if version != 5 || dirty {
-		t.Errorf("version = %d (dirty %v), want 5 (clean)", version, dirty)
+	if version != 7 || dirty {
+		t.Errorf("version = %d (dirty %v), want 7 (clean)", version, dirty)
 	}
 
 	// Each call clones its own database: a write here is invisible there.
