@@ -29,7 +29,7 @@ func BenchmarkGradebook300x50(b *testing.B) {
 	group := env.ID(b, `INSERT INTO groups (name) VALUES ('Поток') RETURNING id`)
 	env.Exec(b, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, module, group)
 	env.Exec(b, `INSERT INTO users (full_name, iin, role, hashed_password)
-		SELECT 'Студентов Студент ' || i, lpad(i::text, 12, '7'), 'student', 'x' FROM generate_series(1, 300) i`)
+		SELECT 'Студентов Студент ' || i, '5' || lpad(i::text, 11, '0'), 'student', 'x' FROM generate_series(1, 300) i`)
 	env.Exec(b, `INSERT INTO user_group (user_id, group_id) SELECT id, $1 FROM users WHERE role = 'student'`, group)
 	env.Exec(b, `INSERT INTO lessons (subject_id, title, type, content_url)
 		SELECT $1, 'Урок ' || i, 'video', '' FROM generate_series(1, 50) i`, subject)
