@@ -19,7 +19,9 @@ ensure_go
 PKGS=${PKGS:-./...}
 read -r -a pkgs <<<"$PKGS"
 read -r -a extra <<<"${GOTESTFLAGS:-}"
-gotest=(go test -race -count=1 "${extra[@]}" "$@" "${pkgs[@]}")
+race=(-race)
+[ -n "${NO_RACE:-}" ] && race=() # make bench: the race detector would distort the numbers
+gotest=(go test "${race[@]}" -count=1 "${extra[@]}" "$@" "${pkgs[@]}")
 
 t0=$(now_ms)
 

@@ -104,7 +104,7 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 	handler := server.New(server.Deps{
 		Log:            log,
 		Pool:           pool,
-		Tokens:         auth.NewTokens([]byte(cfg.SecretKey), cfg.TokenTTL()),
+		Tokens:         auth.NewTokens([]byte(cfg.SecretKey), cfg.TokenTTL()).WithRefreshTTL(cfg.RefreshTTL()),
 		Hasher:         hasher,
 		Store:          store,
 		PlaceURL:       cfg.PlaceURL,

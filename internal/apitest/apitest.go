@@ -46,6 +46,8 @@ type Options struct {
 	BcryptCost     int            // default 4 (bcrypt's minimum: tests stay fast)
 	Secret         string         // default TestSecret
 	TLS            bool           // serve over HTTPS (httptest's certificate)
+
+	databaseURL string // set by Twin: serve this database instead of a fresh one
 }
 
 // AuthQueries is what authentication costs every request with a token: the
@@ -64,6 +66,8 @@ type Env struct {
 	seq       atomic.Int64
 	queries   *queryCounter
 	dbURL     string
+
+	opts Options // as given to NewWith, with its database (for Twin)
 }
 
 // New starts a server on a fresh database with default options.
@@ -90,7 +94,10 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.TrustedProxies == nil {
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
-	url := testdb.NewURL(t)
+	if o.databaseURL == "" {
+		o.databaseURL = testdb.NewURL(t)
+	}
+	url := o.databaseURL
 	counter := &queryCounter{}
 	pool, err := db.Open(context.Background(), db.PoolConfig{
 		URL: url, MinConns: 0, MaxConns: o.PoolMax, WaitTimeout: o.PoolWait, Tracer: counter,
@@ -123,6 +130,7 @@ func NewWith(t testing.TB, o Options) *Env {
 		Store:     store,
 		StaticDir: dir,
 		Logs:      logs,
+		opts:      o,
 	}
 	h := server.New(server.Deps{
 		Log: log, Pool: pool, Tokens: env.Tokens, Hasher: env.Hasher, Store: store,
@@ -221,13 +229,14 @@ func (e *Env) User(t testing.TB, role auth.Role, opts ...UserOpt) User {
 	if err != nil {
 		t.Fatalf("apitest: hash: %v", err)
 	}
+	var version *int32
 	err = e.Pool.QueryRow(context.Background(),
-		`INSERT INTO users (full_name, iin, role, hashed_password) VALUES ($1, $2, $3, $4) RETURNING id`,
-		u.FullName, u.IIN, string(role), hash).Scan(&u.ID)
+		`INSERT INTO users (full_name, iin, role, hashed_password) VALUES ($1, $2, $3, $4) RETURNING id, token_version`,
+		u.FullName, u.IIN, string(role), hash).Scan(&u.ID, &version)
 	if err != nil {
 		t.Fatalf("apitest: insert user: %v", err)
 	}
-	if u.Token, err = e.Tokens.Issue(u.IIN); err != nil {
+	if u.Token, err = e.Tokens.Issue(auth.User{ID: u.ID, IIN: u.IIN, TokenVersion: version}); err != nil {
 		t.Fatalf("apitest: token: %v", err)
 	}
 	return u

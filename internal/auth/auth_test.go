@@ -48,6 +48,9 @@ func TestVectors(t *testing.T) {
 	env := apitest.NewWith(t, apitest.Options{Secret: vectorKey})
 	env.Exec(t, `INSERT INTO users (full_name, iin, role, hashed_password) VALUES ('Вектор', '111111111111', 'student', $1)`, vectorHash)
 	env.Exec(t, `INSERT INTO users (full_name, iin, role, hashed_password) VALUES ('Юникод', '222222222222', 'student', $1)`, vectorUnicodeHash)
+	// As on a database adopted from the original: rows that existed before
+	// migration 6 have no token generation (rows the port creates start at 1).
+	env.Exec(t, `UPDATE users SET token_version = NULL`)
 
 	login(t, env, "111111111111", "student-pass").Status(t, 200)
 	login(t, env, "111111111111", "wrong").Error(t, 401, "Неправильный ИИН или пароль")
@@ -60,7 +63,8 @@ func TestVectors(t *testing.T) {
 	env.Do(t, "GET", "/auth/check", bearer(vectorExpiredToken), nil).Error(t, 401, "Вы не авторизованы")
 }
 
-// Tokens the port mints carry exactly sub and exp, HS256, verifiable with the key.
+// Tokens the port mints carry sub and exp as the original's (plus uid, ver,
+// iat), HS256, verifiable with the key.
 func TestMintedTokenShape(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
@@ -86,7 +90,9 @@ func TestMintedTokenShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	exp, _ := claims.GetExpirationTime()
-	if len(claims) != 2 || claims["sub"] != u.IIN || time.Until(exp.Time) < 29*time.Minute || time.Until(exp.Time) > 31*time.Minute {
+	// sub and exp as the original's; uid, ver and iat added (issue 15).
+	if len(claims) != 5 || claims["sub"] != u.IIN || claims["uid"] != float64(u.ID) || claims["ver"] != float64(1) ||
+		claims["iat"] == nil || time.Until(exp.Time) < 29*time.Minute || time.Until(exp.Time) > 31*time.Minute {
 		t.Errorf("claims %v", claims)
 	}
 	env.Do(t, "GET", "/auth/check", bearer(body.AccessToken), nil).Status(t, 200)
@@ -212,7 +218,7 @@ func TestTokenEndpoint(t *testing.T) {
 	u := env.User(t, auth.Admin)
 	res := tokenForm(t, env, url.Values{"username": {u.IIN}, "password": {u.Password}, "grant_type": {"password"}}).Status(t, 200)
 	m := res.Map(t)
-	if len(m) != 2 || m["token_type"] != "bearer" || m["access_token"] == "" {
+	if len(m) != 3 || m["token_type"] != "bearer" || m["access_token"] == "" || m["refresh_token"] == "" {
 		t.Errorf("token body %s", res.Body)
 	}
 	tokenForm(t, env, url.Values{"username": {u.IIN}, "password": {"nope"}}).Error(t, 401, "Неверный ИИН или пароль")

@@ -19,17 +19,21 @@ type Handler struct {
 	tokens   *Tokens
 	hasher   *Hasher
 	throttle *Throttle
+	sessions *Sessions
 }
 
 // NewHandler returns the /auth handler.
-func NewHandler(repo *Repo, tokens *Tokens, hasher *Hasher, throttle *Throttle) *Handler {
-	return &Handler{repo: repo, tokens: tokens, hasher: hasher, throttle: throttle}
+func NewHandler(repo *Repo, tokens *Tokens, hasher *Hasher, throttle *Throttle, sessions *Sessions) *Handler {
+	return &Handler{repo: repo, tokens: tokens, hasher: hasher, throttle: throttle, sessions: sessions}
 }
 
+// loginResponse is the body of a successful login, token or refresh.
+// refresh_token is new (issue 15); the old SPA ignores it.
 type loginResponse struct {
-	AccessToken string     `json:"access_token"`
-	TokenType   string     `json:"token_type"`
-	User        *UserBlock `json:"user,omitempty"`
+	AccessToken  string     `json:"access_token"`
+	TokenType    string     `json:"token_type"`
+	RefreshToken string     `json:"refresh_token"`
+	User         *UserBlock `json:"user,omitempty"`
 }
 
 // errBadCredentials is a wrong password or unknown IIN; each endpoint has its text.
@@ -94,12 +98,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	token, err := h.tokens.Issue(u.IIN)
+	res, err := h.issue(r.Context(), u)
 	if err != nil {
 		return err
 	}
 	block := u.Block()
-	return web.OK(w, loginResponse{AccessToken: token, TokenType: "bearer", User: &block})
+	res.User = &block
+	return web.OK(w, res)
 }
 
 // maxTokenUsername bounds /auth/token usernames (the throttle key column is varchar(64)).
@@ -147,11 +152,11 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	token, err := h.tokens.Issue(u.IIN)
+	res, err := h.issue(r.Context(), u)
 	if err != nil {
 		return err
 	}
-	return web.OK(w, loginResponse{AccessToken: token, TokenType: "bearer"})
+	return web.OK(w, res)
 }
 
 // readForm parses an urlencoded or multipart form, capped like JSON bodies.

@@ -26,12 +26,12 @@ func Authenticate(tokens *Tokens, repo *Repo) func(http.Handler) http.Handler {
 				web.WriteError(w, r, apperr.Unauthenticated(msgNotAuthenticated))
 				return
 			}
-			sub, err := tokens.Verify(strings.TrimSpace(token))
+			claims, err := tokens.Verify(strings.TrimSpace(token))
 			if err != nil {
 				web.WriteError(w, r, &apperr.Error{Kind: apperr.KindUnauthenticated, Detail: msgBadToken, Err: err, Challenge: true})
 				return
 			}
-			u, err := repo.UserByIIN(r.Context(), sub)
+			u, err := repo.UserByIIN(r.Context(), claims.Subject)
 			if errors.Is(err, errNoUser) {
 				web.WriteError(w, r, apperr.Unauthenticated(msgUserGone))
 				return
@@ -40,11 +40,45 @@ func Authenticate(tokens *Tokens, repo *Repo) func(http.Handler) http.Handler {
 				web.WriteError(w, r, err)
 				return
 			}
+			if err := checkSession(claims, u); err != nil {
+				web.WriteError(w, r, err)
+				return
+			}
 			web.SetUserID(r.Context(), u.ID)
 			next.ServeHTTP(w, r.WithContext(withUser(r.Context(), u)))
 		})
 	}
 }
+
+// checkSession applies the revocation rules to a verified token of user u
+// (the row its sub names):
+//   - uid, when present, must be u's id: the account the token was issued
+//     to is gone (a recreated IIN is another account) → "user not found";
+//   - ver, when present, must equal u's current token generation (NULL = 0),
+//     which a password change or reset moves on;
+//   - a token without ver (the original's, sub + exp only) is accepted only
+//     while the row's generation is NULL: an adopted row never revoked since.
+//     Rows created by the port start at 1, so such tokens never name them.
+//
+// A counter rather than an iat timestamp: no clock is compared (instances
+// and database may disagree by milliseconds; iat has whole seconds), and a
+// login that verified the old password just before a change gets a token
+// of the old generation, which is refused.
+func checkSession(c Claims, u User) error {
+	if c.UserID != nil && *c.UserID != u.ID {
+		return apperr.Unauthenticated(msgUserGone)
+	}
+	switch {
+	case c.Version == nil && u.TokenVersion == nil:
+	case c.Version != nil && *c.Version == u.tokenVersion():
+	default:
+		return &apperr.Error{Kind: apperr.KindUnauthenticated, Detail: msgBadToken, Err: errRevoked, Challenge: true}
+	}
+	return nil
+}
+
+// errRevoked is the logged cause of a token of an older generation.
+var errRevoked = errors.New("auth: token revoked")
 
 // guard admits the listed roles and refuses the rest with 403 and the text.
 func guard(refusal string, roles ...Role) func(http.Handler) http.Handler {

@@ -18,8 +18,34 @@ func NewRepo(q db.DBTX) *Repo { return &Repo{q: q} }
 // errNoUser marks a missing user inside this package.
 var errNoUser = errors.New("auth: user not found")
 
-// UserByIIN loads the user with that IIN, or errNoUser.
+// authUser is a users row with the token generation, which User does not scan.
+type authUser struct {
+	User
+	Version *int32 `db:"token_version"`
+}
+
+// UserByIIN loads the user with that IIN (with its TokenVersion), or errNoUser.
 func (repo *Repo) UserByIIN(ctx context.Context, iin string) (User, error) {
-	const q = `SELECT id, iin, full_name, phone, role::text AS role, photo, hashed_password FROM users WHERE iin = $1`
-	return db.One[User](ctx, repo.q, "auth: load user", errNoUser, q, iin)
+	const q = `
+SELECT id, iin, full_name, phone, role::text AS role, photo, hashed_password, token_version
+FROM users WHERE iin = $1`
+	return repo.user(ctx, q, iin)
+}
+
+// UserByID loads the user with that id (with its TokenVersion), or errNoUser.
+func (repo *Repo) UserByID(ctx context.Context, id int32) (User, error) {
+	const q = `
+SELECT id, iin, full_name, phone, role::text AS role, photo, hashed_password, token_version
+FROM users WHERE id = $1`
+	return repo.user(ctx, q, id)
+}
+
+func (repo *Repo) user(ctx context.Context, q string, arg any) (User, error) {
+	row, err := db.One[authUser](ctx, repo.q, "auth: load user", errNoUser, q, arg)
+	if err != nil {
+		return User{}, err
+	}
+	u := row.User
+	u.TokenVersion = row.Version
+	return u, nil
 }

@@ -11,4 +11,6 @@ func (h *Handler) Routes(r chi.Router, g Guards) {
 	r.Post("/login", web.Handle(h.login))
 	r.Post("/token", web.Handle(h.token))
 	r.With(g.Authn).Get("/check", web.Handle(h.check))
+	r.Post("/refresh", web.Handle(h.refresh))
+	r.With(g.Authn).Post("/logout", web.Handle(h.logout))
 }

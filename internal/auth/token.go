@@ -3,27 +3,52 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Tokens issues and verifies the API's JWTs: HS256, claims sub (the IIN) and
-// exp, no leeway (API.md §0.5.2), interchangeable with the original's PyJWT tokens.
+// Tokens issues and verifies the API's JWTs: HS256, no leeway (API.md §0.5.2),
+// interchangeable with the original's PyJWT tokens. Besides sub (the IIN)
+// and exp, the port's tokens carry iat, uid (the users.id they were issued
+// to) and ver (users.token_version when issued), which Authenticate checks
+// against the row; the original's tokens carry neither and are judged by
+// the fallback rule (see Claims).
 type Tokens struct {
-	key []byte
-	ttl time.Duration
-	now func() time.Time
+	key        []byte
+	ttl        time.Duration
+	refreshTTL time.Duration
+	now        func() time.Time
 }
 
-// NewTokens returns a Tokens signing with key; tokens live for ttl.
+// DefaultRefreshTTL is the refresh-token lifetime when none is configured.
+const DefaultRefreshTTL = 30 * 24 * time.Hour
+
+// NewTokens returns a Tokens signing with key; access tokens live for ttl,
+// refresh tokens for DefaultRefreshTTL (see WithRefreshTTL).
 func NewTokens(key []byte, ttl time.Duration) *Tokens {
-	return &Tokens{key: key, ttl: ttl, now: time.Now}
+	return &Tokens{key: key, ttl: ttl, refreshTTL: DefaultRefreshTTL, now: time.Now}
 }
 
-// Issue mints a token for the IIN.
-func (t *Tokens) Issue(iin string) (string, error) {
-	claims := jwt.MapClaims{"sub": iin, "exp": t.now().Add(t.ttl).Unix()}
+// WithRefreshTTL sets the lifetime of each refresh token (REFRESH_TOKEN_TTL)
+// and returns t.
+func (t *Tokens) WithRefreshTTL(d time.Duration) *Tokens {
+	t.refreshTTL = d
+	return t
+}
+
+// Issue mints an access token for the user, bound to its id and to its
+// current token generation.
+func (t *Tokens) Issue(u User) (string, error) {
+	now := t.now()
+	claims := jwt.MapClaims{
+		"sub": u.IIN,
+		"exp": now.Add(t.ttl).Unix(),
+		"iat": now.Unix(),
+		"uid": u.ID,
+		"ver": u.tokenVersion(),
+	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.key)
 	if err != nil {
 		return "", fmt.Errorf("auth: sign token: %w", err)
@@ -31,26 +56,56 @@ func (t *Tokens) Issue(iin string) (string, error) {
 	return s, nil
 }
 
+// Claims is what a verified token says. UserID and Version are nil for the
+// original's tokens, which only name the IIN.
+type Claims struct {
+	Subject string
+	UserID  *int32
+	Version *int32
+}
+
 var errBadToken = errors.New("auth: invalid token")
 
 // Verify checks the signature (HS256 only: "none" and every other algorithm
-// are refused), requires exp, and returns the subject.
-func (t *Tokens) Verify(token string) (string, error) {
+// are refused), requires exp, and returns the claims. A present uid or ver
+// that is not a 32-bit integer makes the token invalid.
+func (t *Tokens) Verify(token string) (Claims, error) {
 	parsed, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return t.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(t.now),
 	)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", errBadToken, err)
+		return Claims{}, fmt.Errorf("%w: %w", errBadToken, err)
 	}
 	claims, ok := parsed.Claims.(jwt.MapClaims)
 	if !ok {
-		return "", errBadToken
+		return Claims{}, errBadToken
 	}
 	sub, ok := claims["sub"].(string)
 	if !ok || sub == "" {
-		return "", fmt.Errorf("%w: no subject", errBadToken)
+		return Claims{}, fmt.Errorf("%w: no subject", errBadToken)
 	}
-	return sub, nil
+	c := Claims{Subject: sub}
+	if c.UserID, err = intClaim(claims, "uid"); err != nil {
+		return Claims{}, err
+	}
+	if c.Version, err = intClaim(claims, "ver"); err != nil {
+		return Claims{}, err
+	}
+	return c, nil
+}
+
+// intClaim reads an optional integer claim (JSON numbers decode as float64).
+func intClaim(claims jwt.MapClaims, name string) (*int32, error) {
+	v, present := claims[name]
+	if !present {
+		return nil, nil
+	}
+	f, ok := v.(float64)
+	if !ok || f != math.Trunc(f) || f < math.MinInt32 || f > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: bad %s claim", errBadToken, name)
+	}
+	n := int32(f)
+	return &n, nil
 }

@@ -32,6 +32,17 @@ type User struct {
 	Role           Role    `json:"role" db:"role"`
 	Photo          *string `json:"photo" db:"photo"`
 	HashedPassword string  `json:"-" db:"hashed_password"`
+	// TokenVersion is users.token_version, loaded only by this package
+	// (Authenticate, login): nil is an adopted row never revoked since.
+	TokenVersion *int32 `json:"-" db:"-"`
+}
+
+// tokenVersion is the generation new tokens carry: NULL counts as 0.
+func (u User) tokenVersion() int32 {
+	if u.TokenVersion == nil {
+		return 0
+	}
+	return *u.TokenVersion
 }
 
 // UserBlock is the user as login and the /user endpoints return it.

@@ -25,6 +25,7 @@ type Config struct {
 	SecretKey                string  `env:"SECRET_KEY,required,notEmpty"`
 	Algorithm                string  `env:"ALGORITHM" envDefault:"HS256"`
 	AccessTokenExpireMinutes int     `env:"ACCESS_TOKEN_EXPIRE_MINUTES" envDefault:"30"`
+	RefreshTokenExpireDays   int     `env:"REFRESH_TOKEN_EXPIRE_DAYS" envDefault:"30"`
 	PlaceURL                 string  `env:"PLACE_URL"`
 	AdminIIN                 string  `env:"ADMIN_IIN"`
 	AdminPassword            string  `env:"ADMIN_PASSWORD"`
@@ -55,6 +56,11 @@ func (c Config) PoolTimeout() time.Duration {
 // TokenTTL is ACCESS_TOKEN_EXPIRE_MINUTES as a duration.
 func (c Config) TokenTTL() time.Duration {
 	return time.Duration(c.AccessTokenExpireMinutes) * time.Minute
+}
+
+// RefreshTTL is REFRESH_TOKEN_EXPIRE_DAYS as a duration.
+func (c Config) RefreshTTL() time.Duration {
+	return time.Duration(c.RefreshTokenExpireDays) * 24 * time.Hour
 }
 
 // Environ merges the process environment with a .env file (when present at
@@ -107,6 +113,8 @@ func (c *Config) check() error {
 		return bad("ALGORITHM", fmt.Sprintf("must be HS256 (got %q)", c.Algorithm))
 	case c.AccessTokenExpireMinutes <= 0:
 		return bad("ACCESS_TOKEN_EXPIRE_MINUTES", "must be a positive integer")
+	case c.RefreshTokenExpireDays <= 0:
+		return bad("REFRESH_TOKEN_EXPIRE_DAYS", "must be a positive integer")
 	case c.AdminIIN != "" && !iinPattern.MatchString(c.AdminIIN):
 		return bad("ADMIN_IIN", "must be exactly 12 digits")
 	case c.DBPoolSize < 0:

@@ -54,6 +54,9 @@ var wantConstraints = map[string]bool{
 	"subject_group_pkey": false, "subject_group_subject_id_fkey": true, "subject_group_group_id_fkey": true,
 	"uq_results_user_test": false,
 	"login_attempts_pkey":  false,
+	// Migration 6: sessions (token_version, refresh_tokens).
+	"refresh_families_pkey": false, "refresh_families_user_id_fkey": true,
+	"refresh_tokens_pkey": false, "refresh_tokens_token_hash_key": false, "refresh_tokens_family_id_fkey": true,
 }
 
 // wantIndexes are the SCHEMA.md indexes that are not behind a constraint,
@@ -69,11 +72,13 @@ var wantIndexes = map[string]bool{
 	"ix_submission_files_submission_id": false, "ix_tests_subject_id": false, "ix_questions_test_id": false,
 	"ix_options_question_id": false, "ix_results_lesson_id": false, "ix_results_test_id": false,
 	"ix_user_group_group_id": false, "ix_module_group_group_id": false, "ix_teacher_module_teacher_id": false,
+	// Migration 7.
+	"ix_refresh_families_user_id": false, "ix_refresh_tokens_family_id": false,
 }
 
 var wantTables = []string{
 	"groups", "lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
-	"questions", "results", "schema_migrations", "subject_group", "subjects", "submission_files",
+	"questions", "refresh_families", "refresh_tokens", "results", "schema_migrations", "subject_group", "subjects", "submission_files",
 	"teacher_module", "tests", "user_group", "users",
 }
 
@@ -145,6 +150,7 @@ func TestMigrateFreshDatabase(t *testing.T) {
 		{"results", "submitted_at", "now()"},
 		{"login_attempts", "failed_count", "0"},
 		{"login_attempts", "last_failed_at", "now()"},
+		{"users", "token_version", "1"},
 	} {
 		var got *string
 		err := conn.QueryRow(ctx, `
@@ -169,9 +175,16 @@ func TestMigrateDownThenUpAgain(t *testing.T) {
 	url := testdb.NewURL(t)
 	conn := connect(t, url)
 
-	// Down to 4, whatever came after migration 5.
-	if err := db.MigrateDown(ctx, url, int(latestVersion)-4, nil); err != nil {
-		t.Fatalf("MigrateDown %d: %v", latestVersion-4, err)
+	// Down to 5, whatever came after it (versions have no gaps: migrations.Latest's test).
+	if err := db.MigrateDown(ctx, url, int(latestVersion)-5, nil); err != nil {
+		t.Fatalf("MigrateDown %d: %v", latestVersion-5, err)
+	}
+	assertVersion(t, url, 5)
+	if has(t, conn, "users", "token_version") || slices.Contains(tables(t, conn), "refresh_tokens") {
+		t.Error("migration 6 down left its column or tables")
+	}
+	if err := db.MigrateDown(ctx, url, 1, nil); err != nil {
+		t.Fatalf("MigrateDown 1: %v", err)
 	}
 	assertVersion(t, url, 4)
 	if indexExists(t, conn, "ix_results_test_id") {
@@ -638,7 +651,7 @@ func alembicDB(t *testing.T, revisions ...string) string {
 	return url
 }
 
-// assertAdoptedData checks the seed rows survived adoption and migrations 2–5:
+// assertAdoptedData checks the seed rows survived adoption and migrations 2–7:
 // all of them, except the duplicate result migration 3 removes.
 func assertAdoptedData(t *testing.T, conn *pgx.Conn) {
 	t.Helper()
@@ -656,6 +669,16 @@ func assertAdoptedData(t *testing.T, conn *pgx.Conn) {
 		if got != want {
 			t.Errorf("%s has %d rows, want %d", table, got, want)
 		}
+	}
+
+	// Migration 7: adopted users have no token generation, so the original's
+	// tokens stay valid for them until a revoking event.
+	var versioned int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM users WHERE token_version IS NOT NULL`).Scan(&versioned); err != nil {
+		t.Fatal(err)
+	}
+	if versioned != 0 {
+		t.Errorf("%d adopted users got a token_version", versioned)
 	}
 
 	var resultIDs []int32

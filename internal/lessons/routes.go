@@ -22,4 +22,5 @@ func (h *Handler) Routes(r chi.Router, g auth.Guards) {
 	r.With(g.Teacher).Post("/upload/lesson-file", web.Handle(h.uploadFile))
 	r.With(g.Teacher).Patch("/submission/{submission_id}/grade", web.Handle(h.grade))
 	r.With(g.Teacher).Delete("/result/{result_id}", web.Handle(h.deleteResult))
+	r.With(g.Teacher).Get("/subjects/{subject_id}/gradebook", web.Handle(h.gradebook))
 }

@@ -135,7 +135,13 @@ func TestChangePassword(t *testing.T) {
 	if got := res.Map(t); !equalJSON(got, map[string]any{"message": "Пароль успешно изменён"}) {
 		t.Fatalf("got %v", got)
 	}
-	env.Do(t, "POST", "/auth/login", apitest.User{}, map[string]any{"iin": me.IIN, "password": "new-secret"}).Status(t, 200)
+	// The change revokes the token it was made with (issue 15); log in again.
+	env.Do(t, "GET", "/auth/check", me, nil).Error(t, 401, "Вы не авторизованы")
+	var tk struct {
+		AccessToken string `json:"access_token"`
+	}
+	env.Do(t, "POST", "/auth/login", apitest.User{}, map[string]any{"iin": me.IIN, "password": "new-secret"}).Status(t, 200).Decode(t, &tk)
+	me.Token = tk.AccessToken
 	env.Do(t, "POST", "/auth/login", apitest.User{}, map[string]any{"iin": me.IIN, "password": "old-secret"}).Status(t, 401)
 
 	env.Do(t, "PATCH", "/user/change-password", me, map[string]any{"old_password": "wrong-one", "new_password": "whatever"}).
