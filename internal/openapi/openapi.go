@@ -10,16 +10,20 @@
 // document is 3.1 and leans on 3.1-only JSON Schema: nullable fields are
 // `type: [string, "null"]`, `const`, `prefixItems` (the 422 `loc`),
 // `contentMediaType`, and `description` beside a response `$ref`.
-// libopenapi is 3.1-native: it validates the document itself against the
-// OpenAPI 3.1 meta-schema and the bodies with a JSON Schema 2020-12 engine.
-// kin-openapi (openapi3filter) was the other candidate; its 3.1 support
-// came late and is partial (its schema model is 3.0's nullable/exclusive*
-// shape with 3.1 keywords bolted on), so a response could pass or fail for
-// reasons of the library rather than the contract. libopenapi-validator also
-// takes the path item from the caller (ValidateResponseBodyWithPathItem),
-// which lets this package do the one routing job no OpenAPI router can:
-// the rest-of-path parameters of /files/download/* and /static/photos/*,
-// and the extra trailing slash every route answers (API.md §0.3).
+// libopenapi is 3.1-native: its model is 3.1's, ValidateDocument checks the
+// document against the OpenAPI 3.1 meta-schema, and bodies are always
+// checked by a JSON Schema 2020-12 engine. kin-openapi (openapi3filter,
+// v0.153) would also do: its 3.1 support arrived later, on a model shaped
+// by 3.0 (nullable, exclusive* booleans) with the 3.1 keywords added and a
+// 2020-12 validator switched on for 3.1 documents. The deciding points:
+// one engine for the whole 3.1 dialect rather than two modes, a built-in
+// meta-schema check of the document, and ValidateResponseBodyWithPathItem,
+// which takes the path item from the caller, so this package does the one
+// routing job no OpenAPI router does: the rest-of-path parameters of
+// /files/download/* and /static/photos/* (x-chi-pattern), and the extra
+// trailing slash every route answers (API.md §0.3). The cost: building a
+// Validator validates the whole document (seconds on a loaded machine), so
+// build one per test binary, not one per test.
 package openapi
 
 import (
