@@ -1,0 +1,246 @@
+package openapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/pb33f/libopenapi-validator/config"
+	liberrors "github.com/pb33f/libopenapi-validator/errors"
+	"github.com/pb33f/libopenapi-validator/responses"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+)
+
+// Validator checks responses against the document. It is safe for
+// concurrent use by parallel tests.
+type Validator struct {
+	doc    libopenapi.Document
+	bodies responses.ResponseBodyValidator
+	routes []route
+	// literal are the prefixes of the rest-of-path routes, whose paths are
+	// file names and get no trailing-slash folding (API.md §0.3).
+	literal []string
+}
+
+// route is one path item with the regular expression that matches its
+// concrete paths.
+type route struct {
+	template string
+	re       *regexp.Regexp
+	params   int
+	item     *v3.PathItem
+}
+
+var paramRE = regexp.MustCompile(`\{[^}/]+\}`)
+
+// NewValidator parses the document, checks it against the OpenAPI 3.1
+// meta-schema, and prepares the path matchers.
+func NewValidator() (*Validator, error) {
+	src, err := YAML()
+	if err != nil {
+		return nil, fmt.Errorf("openapi: read document: %w", err)
+	}
+	doc, err := libopenapi.NewDocument(src)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: parse: %w", err)
+	}
+	if v := doc.GetSpecInfo().VersionNumeric; v < 3.1 {
+		return nil, fmt.Errorf("openapi: document is version %v, want 3.1", v)
+	}
+	full, errs := validator.NewValidator(doc, config.WithFormatAssertions())
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("openapi: build validator: %w", errors.Join(errs...))
+	}
+	if ok, verrs := full.ValidateDocument(); !ok {
+		return nil, fmt.Errorf("openapi: document is not valid OpenAPI 3.1: %w", joinValidation(verrs))
+	}
+	model, err := doc.BuildV3Model()
+	if err != nil {
+		return nil, fmt.Errorf("openapi: build model: %w", err)
+	}
+	v := &Validator{doc: doc, bodies: responses.NewResponseBodyValidator(&model.Model, config.WithFormatAssertions())}
+	for path, item := range model.Model.Paths.PathItems.FromOldest() {
+		expr := templateRegexp(path)
+		if pattern, ok := item.Extensions.Get("x-chi-pattern"); ok {
+			prefix, cut := strings.CutSuffix(pattern.Value, "*")
+			if !cut {
+				return nil, fmt.Errorf("openapi: %s: x-chi-pattern %q does not end in *", path, pattern.Value)
+			}
+			expr = "^" + regexp.QuoteMeta(prefix) + "(.*)$"
+			v.literal = append(v.literal, prefix)
+		}
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return nil, fmt.Errorf("openapi: %s: %w", path, err)
+		}
+		v.routes = append(v.routes, route{template: path, re: re, params: strings.Count(path, "{"), item: item})
+	}
+	// Static segments win over parameters (/tests/create before
+	// /tests/{test_id}), as in chi.
+	slices.SortStableFunc(v.routes, func(a, b route) int { return a.params - b.params })
+	return v, nil
+}
+
+// templateRegexp matches the concrete paths of an OpenAPI path template:
+// each {param} is one non-empty segment.
+func templateRegexp(template string) string {
+	var b strings.Builder
+	b.WriteString("^")
+	last := 0
+	for _, m := range paramRE.FindAllStringIndex(template, -1) {
+		b.WriteString(regexp.QuoteMeta(template[last:m[0]]))
+		b.WriteString("[^/]+")
+		last = m[1]
+	}
+	b.WriteString(regexp.QuoteMeta(template[last:]))
+	b.WriteString("$")
+	return b.String()
+}
+
+// ValidateResponse validates res (its Request must be set) and leaves its
+// body readable again.
+func (v *Validator) ValidateResponse(res *http.Response) error {
+	if res.Request == nil {
+		return errors.New("openapi: response has no request")
+	}
+	var body []byte
+	if res.Body != nil {
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			return fmt.Errorf("openapi: read body: %w", err)
+		}
+		body = b
+		res.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	return v.Validate(res.Request, res.StatusCode, res.Header, body)
+}
+
+// Validate checks one response to r against the document:
+//   - the operation is found by method and path (one extra trailing slash
+//     allowed, and none on the routes declared with one, API.md §0.3);
+//   - the status is documented for it;
+//   - the body matches that status's schema for the response Content-Type,
+//     and documented headers match theirs.
+//
+// Answers outside the document's operations are checked against the
+// router's own contract instead: an unknown path must be 404
+// {"detail": string}, a known path with another method 405 with Allow and
+// {"detail": string}, and a CORS preflight (OPTIONS with Origin and
+// Access-Control-Request-Method, API.md §0.10) 200 or 400 text/plain.
+func (v *Validator) Validate(r *http.Request, status int, header http.Header, body []byte) error {
+	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
+		if (status == http.StatusOK || status == http.StatusBadRequest) && strings.HasPrefix(header.Get("Content-Type"), "text/plain") {
+			return nil
+		}
+		return fmt.Errorf("openapi: preflight %s answered %d %q, want 200 or 400 text/plain", r.URL.Path, status, header.Get("Content-Type"))
+	}
+	rt, known := v.find(r.Method, r.URL.Path)
+	switch {
+	case rt == nil && !known:
+		if status != http.StatusNotFound {
+			return fmt.Errorf("openapi: %s %s: no such path in the document, but the answer is %d (want 404)", r.Method, r.URL.Path, status)
+		}
+		return detailBody(r, status, body)
+	case rt == nil:
+		if status != http.StatusMethodNotAllowed {
+			return fmt.Errorf("openapi: %s %s: the path has no %s operation, but the answer is %d (want 405)", r.Method, r.URL.Path, r.Method, status)
+		}
+		if header.Get("Allow") == "" {
+			return fmt.Errorf("openapi: %s %s: 405 without an Allow header", r.Method, r.URL.Path)
+		}
+		return detailBody(r, status, body)
+	}
+	req := r.Clone(r.Context())
+	req.Body = http.NoBody
+	res := &http.Response{
+		StatusCode: status,
+		Header:     header.Clone(),
+		Body:       io.NopCloser(bytes.NewReader(body)),
+		Request:    req,
+	}
+	if res.Header == nil {
+		res.Header = http.Header{}
+	}
+	if ok, verrs := v.bodies.ValidateResponseBodyWithPathItem(req, res, rt.item, rt.template); !ok {
+		return fmt.Errorf("openapi: %s %s (%s) → %d: %w", r.Method, r.URL.Path, rt.template, status, joinValidation(verrs))
+	}
+	return nil
+}
+
+// find returns the route whose path item has method for path; known
+// reports whether some route matches the path at all.
+func (v *Validator) find(method, path string) (rt *route, known bool) {
+	candidates := []string{path}
+	if !v.isLiteral(path) {
+		if len(path) > 1 && strings.HasSuffix(path, "/") {
+			candidates = append(candidates, strings.TrimSuffix(path, "/"))
+		} else {
+			candidates = append(candidates, path+"/")
+		}
+	}
+	for _, p := range candidates {
+		for i := range v.routes {
+			if !v.routes[i].re.MatchString(p) {
+				continue
+			}
+			known = true
+			if v.routes[i].item.GetOperations().GetOrZero(strings.ToLower(method)) != nil {
+				return &v.routes[i], true
+			}
+		}
+	}
+	return nil, known
+}
+
+func (v *Validator) isLiteral(path string) bool {
+	for _, p := range v.literal {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// detailBody checks the router's own error bodies: {"detail": string}.
+func detailBody(r *http.Request, status int, body []byte) error {
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	var d struct {
+		Detail *string `json:"detail"`
+	}
+	if err := json.Unmarshal(body, &d); err != nil || d.Detail == nil {
+		return fmt.Errorf("openapi: %s %s → %d: body %q is not {\"detail\": string}", r.Method, r.URL.Path, status, body)
+	}
+	return nil
+}
+
+// joinValidation flattens the library's errors, schema failures included,
+// into one error naming each failing location.
+func joinValidation(verrs []*liberrors.ValidationError) error {
+	var errs []error
+	for _, e := range verrs {
+		msg := e.Message
+		if e.Reason != "" {
+			msg += ": " + e.Reason
+		}
+		for _, s := range e.SchemaValidationErrors {
+			loc := s.FieldPath
+			if loc == "" {
+				loc = s.KeywordLocation
+			}
+			msg += fmt.Sprintf("; %s: %s", loc, s.Reason)
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	return errors.Join(errs...)
+}
