@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"platform/internal/db"
 )
@@ -20,6 +21,18 @@ var errNoUser = errors.New("auth: user not found")
 
 // UserByIIN loads the user with that IIN, or errNoUser.
 func (repo *Repo) UserByIIN(ctx context.Context, iin string) (User, error) {
-	const q = `SELECT id, iin, full_name, phone, role::text AS role, photo, hashed_password FROM users WHERE iin = $1`
+	const q = `
+SELECT id, iin, full_name, phone, role::text AS role, photo, hashed_password, must_change_password
+FROM users WHERE iin = $1`
 	return db.One[User](ctx, repo.q, "auth: load user", errNoUser, q, iin)
+}
+
+// ReplaceHash stores newHash for the user unless the hash changed since it
+// was read as old (a password change meanwhile wins).
+func (repo *Repo) ReplaceHash(ctx context.Context, id int32, old, newHash string) error {
+	const q = `UPDATE users SET hashed_password = $3 WHERE id = $1 AND hashed_password = $2`
+	if _, err := repo.q.Exec(ctx, q, id, old, newHash); err != nil {
+		return fmt.Errorf("auth: replace hash: %w", err)
+	}
+	return nil
 }

@@ -32,6 +32,9 @@ type User struct {
 	Role           Role    `json:"role" db:"role"`
 	Photo          *string `json:"photo" db:"photo"`
 	HashedPassword string  `json:"-" db:"hashed_password"`
+	// MustChangePassword: the account still has the default password an
+	// import gave it (set by the import, cleared by any password change).
+	MustChangePassword bool `json:"-" db:"must_change_password"`
 }
 
 // UserBlock is the user as login and the /user endpoints return it.

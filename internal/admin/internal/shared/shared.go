@@ -164,13 +164,15 @@ func FilePart(up *storage.Upload, name string) (storage.Part, error) {
 }
 
 // SetPassword hashes pw (in a bcrypt slot, no connection held) and stores
-// it for the IIN; ErrNotFound when no user has it.
+// it for the IIN, which ends must_change_password (a password given by the
+// person or an admin replaces the imported default); ErrNotFound when no
+// user has the IIN.
 func SetPassword(ctx context.Context, hasher *auth.Hasher, q db.DBTX, iin, pw string) error {
 	hash, err := hasher.Hash(ctx, pw)
 	if err != nil {
 		return err
 	}
-	found, err := Exec(ctx, q, "set password", `UPDATE users SET hashed_password = $2 WHERE iin = $1`, iin, hash)
+	found, err := Exec(ctx, q, "set password", `UPDATE users SET hashed_password = $2, must_change_password = false WHERE iin = $1`, iin, hash)
 	if err != nil {
 		return err
 	}
