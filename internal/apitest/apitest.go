@@ -123,10 +123,10 @@ func NewWith(t testing.TB, o Options) *Env {
 	t.Cleanup(func() { store.Close() })
 
 	env := &Env{
-		Pool:      pool,
-		dbURL:     url,
-		queries:   counter,
-		Tokens:    auth.NewTokens([]byte(o.Secret), 30*time.Minute),
+		Pool:    pool,
+		dbURL:   url,
+		queries: counter,
+		Tokens:  auth.NewTokens([]byte(o.Secret), 30*time.Minute),
 		Hasher: auth.NewHasher(auth.HasherConfig{Cost: o.BcryptCost, DefaultCost: o.DefaultCost,
 			Slots: o.BcryptSlots, MaxWait: o.LoginMaxWait}),
 		Store:     store,

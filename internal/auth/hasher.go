@@ -121,7 +121,7 @@ func (h *Hasher) admit(client string, bulk bool, cost int) (*job, error) {
 	}
 	if wait := h.waitFor(client); wait > h.maxWait {
 		return nil, &apperr.Error{Kind: apperr.KindUnavailable, Detail: apperr.Overloaded(nil).Detail,
-			Err: fmt.Errorf("auth: bcrypt queue: expected wait %s over %s", wait.Round(time.Millisecond), h.maxWait),
+			Err:        fmt.Errorf("auth: bcrypt queue: expected wait %s over %s", wait.Round(time.Millisecond), h.maxWait),
 			RetryAfter: wait}
 	}
 	q := h.clients[client]

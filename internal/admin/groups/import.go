@@ -90,7 +90,7 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 	}
 	done := make(chan struct{})
 	var (
-		res importResult
+		res  importResult
 		jerr error
 	)
 	go func() {
