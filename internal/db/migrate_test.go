@@ -54,6 +54,8 @@ var wantConstraints = map[string]bool{
 	"subject_group_pkey": false, "subject_group_subject_id_fkey": true, "subject_group_group_id_fkey": true,
 	"uq_results_user_test": false,
 	"login_attempts_pkey":  false,
+	// Migration 8.
+	"import_jobs_pkey": false, "import_jobs_status_check": false,
 }
 
 // wantIndexes are the SCHEMA.md indexes that are not behind a constraint,
@@ -72,7 +74,7 @@ var wantIndexes = map[string]bool{
 }
 
 var wantTables = []string{
-	"groups", "lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
+	"groups", "import_jobs", "lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
 	"questions", "results", "schema_migrations", "subject_group", "subjects", "submission_files",
 	"teacher_module", "tests", "user_group", "users",
 }
@@ -145,6 +147,7 @@ func TestMigrateFreshDatabase(t *testing.T) {
 		{"results", "submitted_at", "now()"},
 		{"login_attempts", "failed_count", "0"},
 		{"login_attempts", "last_failed_at", "now()"},
+		{"users", "must_change_password", "false"}, // migration 9
 	} {
 		var got *string
 		err := conn.QueryRow(ctx, `
