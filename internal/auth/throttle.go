@@ -36,6 +36,7 @@ const maxFailures = 5
 type keyGate struct {
 	lock     chan struct{} // capacity 1: serialises read-and-reserve and recording
 	inflight int           // reservations held (checks in flight)
+	failed   int           // the key's failures as last read or counted here
 	changed  chan struct{} // closed and replaced whenever a check ends
 	refs     int           // callers using the gate (guarded by Throttle.mu)
 }
@@ -59,22 +60,28 @@ func Locked(minutes int) error {
 func (t *Throttle) Check(ctx context.Context, key string, verify func(context.Context) (bool, error)) (bool, error) {
 	g := t.gate(key)
 	defer t.unref(key, g)
-	for {
+	for first := true; ; first = false {
 		select {
 		case g.lock <- struct{}{}:
 		case <-ctx.Done():
 			return false, ctx.Err()
 		}
-		minutes, failed, err := t.state(ctx, key)
-		if err != nil {
-			<-g.lock
-			return false, err
+		// The row is read on arrival, and again after a wake-up only when
+		// failures were counted meanwhile (the key may be locked now): a
+		// crowd of correct logins of one account waits without re-reading.
+		if first || g.failed > 0 {
+			minutes, failed, err := t.state(ctx, key)
+			if err != nil {
+				<-g.lock
+				return false, err
+			}
+			if minutes > 0 {
+				<-g.lock
+				return false, Locked(minutes)
+			}
+			g.failed = failed
 		}
-		if minutes > 0 {
-			<-g.lock
-			return false, Locked(minutes)
-		}
-		if g.inflight == 0 || g.inflight < maxFailures-failed {
+		if g.inflight == 0 || g.inflight < maxFailures-g.failed {
 			g.inflight++
 			<-g.lock
 			break
@@ -94,8 +101,10 @@ func (t *Throttle) Check(ctx context.Context, key string, verify func(context.Co
 	case err != nil:
 	case ok:
 		err = t.Reset(rctx, key)
+		g.failed = 0
 	default:
 		err = t.fail(rctx, key)
+		g.failed++
 	}
 	g.inflight--
 	close(g.changed)
