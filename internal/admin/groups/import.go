@@ -28,6 +28,7 @@ const (
 	importProgressEvery = 500
 	msgImportNotFound   = "Импорт не найден"
 	msgInternal         = "Internal Server Error"
+	msgImportStopped    = "Импорт прерван остановкой сервера"
 )
 
 // importGroup is POST /admin/groups/upload-excel: the upload goes to a
@@ -128,6 +129,8 @@ func (h *Handler) runImport(ctx context.Context, id int32, ros roster) (importRe
 		detail := msgInternal
 		if e, ok := apperr.As(err); ok && e.Kind != apperr.KindInternal {
 			detail = e.Detail
+		} else if errors.Is(err, context.Canceled) {
+			detail = msgImportStopped
 		}
 		log.Warn("excel import failed", "error", err, "duration_ms", time.Since(start).Milliseconds())
 		if rerr := h.repo.finishImport(rctx, id, statusFailed, nil, &detail); rerr != nil {
