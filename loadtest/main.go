@@ -192,7 +192,7 @@ var scenario = []struct {
 // browse: every virtual user logs in once as its own student (a login shed
 // with 503 is retried after Retry-After), then loops over the reads.
 func browse(ctx context.Context, o options) error {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.users}, Timeout: 30 * time.Second}
+	client := newClient(o.users)
 	var weighted []int
 	for i, s := range scenario {
 		for range s.weight {

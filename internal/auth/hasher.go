@@ -26,7 +26,7 @@ type HasherConfig struct {
 // Hasher runs every bcrypt hash and verification in at most Slots
 // concurrent workers (API.md §0.5.5). Admission is by expected wait, not by
 // queue length: each job's time is estimated from a moving average of
-// measured hashes, scaled by its cost, and an interactive caller is refused
+// measured hashes of its cost, and an interactive caller is refused
 // with the 503 only when the work the scheduler would run before it exceeds
 // MaxWait. Interactive work (logins, password changes) is served before
 // bulk work (an import's default passwords, see Bulk); among interactive
@@ -46,7 +46,8 @@ type Hasher struct {
 	ring    []*clientQueue          // the same queues in round-robin order
 	next    int                     // ring index served next
 	bulk    []*job                  // bulk jobs, FIFO
-	round   float64                 // moving average: seconds per bcrypt round (a 2^cost unit)
+	round   float64                 // seconds per bcrypt round, from the start-up calibration
+	avg     map[int]float64         // moving average of measured seconds per operation, by cost
 
 	dummy []byte // a hash at BCRYPT_COST for unknown users (VerifyDummy)
 }
@@ -73,7 +74,7 @@ const ewmaWeight = 0.2
 // refine it from then on.
 func NewHasher(c HasherConfig) *Hasher {
 	h := &Hasher{cost: c.Cost, defaultCost: c.DefaultCost, slots: max(c.Slots, 1), maxWait: c.MaxWait,
-		clients: map[string]*clientQueue{}}
+		clients: map[string]*clientQueue{}, avg: map[int]float64{}}
 	if h.defaultCost == 0 {
 		h.defaultCost = h.cost
 	}
@@ -105,9 +106,24 @@ func Bulk(ctx context.Context) context.Context { return context.WithValue(ctx, b
 
 func isBulk(ctx context.Context) bool { b, _ := ctx.Value(bulkKey{}).(bool); return b }
 
-// estimate is the expected duration of one operation at cost; the caller holds mu.
+// estimate is the expected duration of one operation at cost: the moving
+// average of that cost's measured operations, else the highest measured
+// cost's scaled by the work (cheap hashes carry a fixed overhead that would
+// inflate an estimate scaled up from them), else the start-up calibration.
+// The caller holds mu.
 func (h *Hasher) estimate(cost int) time.Duration {
-	return time.Duration(h.round * rounds(cost) * float64(time.Second))
+	secs, ok := h.avg[cost]
+	if !ok {
+		secs = h.round * rounds(cost)
+		best := -1
+		for c := range h.avg {
+			best = max(best, c)
+		}
+		if best >= 0 {
+			secs = h.avg[best] * rounds(cost) / rounds(best)
+		}
+	}
+	return time.Duration(secs * float64(time.Second))
 }
 
 // admit queues a job for client (or as bulk work) or refuses it with the
@@ -233,12 +249,16 @@ func (h *Hasher) cancel(j *job) {
 }
 
 // release frees the job's slot and, when the job ran (took > 0), feeds its
-// measured time per round into the moving average. The caller holds mu.
+// measured time into its cost's moving average. The caller holds mu.
 func (h *Hasher) release(j *job, took time.Duration, cost int) {
 	h.busy--
 	h.running -= j.est
 	if took > 0 {
-		h.round = (1-ewmaWeight)*h.round + ewmaWeight*took.Seconds()/rounds(cost)
+		if old, ok := h.avg[cost]; ok {
+			h.avg[cost] = (1-ewmaWeight)*old + ewmaWeight*took.Seconds()
+		} else {
+			h.avg[cost] = took.Seconds()
+		}
 	}
 	h.dispatch()
 }

@@ -137,20 +137,35 @@ func TestHasherBulkAfterInteractive(t *testing.T) {
 	}
 }
 
-// The moving average follows measured hashes, scaled by cost.
+// The moving average follows measured hashes of each cost; a cost never
+// measured is scaled from the highest one measured, never from cheap
+// hashes (whose fixed overhead would inflate it).
 func TestHasherEstimateFollowsMeasurements(t *testing.T) {
 	t.Parallel()
 	h := testHasher(1, time.Minute)
-	for range 50 {
+	measure := func(cost int, took time.Duration) {
 		j := mustAdmit(t, h, "", false)
 		h.mu.Lock()
-		h.release(j, 250*time.Millisecond, 12) // a cost-12 hash measured at 250 ms
+		h.release(j, took, cost)
 		h.mu.Unlock()
 	}
+	for range 20 {
+		measure(12, 250*time.Millisecond)
+		measure(4, 5*time.Millisecond) // 20 × the cost-12 time per round
+	}
+	for range 3 {
+		measure(12, 500*time.Millisecond) // the machine got slower
+	}
 	h.mu.Lock()
-	got := h.estimate(12)
+	got12, got4, got13 := h.estimate(12), h.estimate(4), h.estimate(13)
 	h.mu.Unlock()
-	if got < 245*time.Millisecond || got > 255*time.Millisecond {
-		t.Errorf("estimate at cost 12 = %s, want about 250 ms", got)
+	if got12 < 350*time.Millisecond || got12 > 400*time.Millisecond {
+		t.Errorf("estimate at cost 12 = %s, want the moving average ≈ 372 ms", got12)
+	}
+	if got4 != 5*time.Millisecond {
+		t.Errorf("estimate at cost 4 = %s, want 5 ms", got4)
+	}
+	if got13 < 2*got12-time.Millisecond || got13 > 2*got12+time.Millisecond {
+		t.Errorf("estimate at cost 13 = %s, want twice cost 12's %s", got13, got12)
 	}
 }

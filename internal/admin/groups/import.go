@@ -172,6 +172,19 @@ func (h *Handler) writeRoster(ctx context.Context, ros roster) (importResult, er
 	return res, err
 }
 
+// recentImportsMax bounds the import list: enough to find one whose client left.
+const recentImportsMax = 50
+
+// imports is GET /admin/groups/imports: the newest import jobs, by id — how
+// an admin whose upload was cut off finds its import_id.
+func (h *Handler) imports(w http.ResponseWriter, r *http.Request) error {
+	jobs, err := h.repo.recentImports(r.Context(), recentImportsMax)
+	if err != nil {
+		return err
+	}
+	return web.OK(w, jobs)
+}
+
 // importJob is GET /admin/groups/imports/{import_id}: an import's state and,
 // once done, the body upload-excel answered (or the failure's detail).
 func (h *Handler) importJob(w http.ResponseWriter, r *http.Request) error {

@@ -33,6 +33,9 @@ func TestImportJobReadBack(t *testing.T) {
 		job["error"] != nil || job["finished_at"] == nil || !equalJSON(job["result"], body) {
 		t.Errorf("job %v\nbody %v", job, body)
 	}
+	if list := env.Do(t, "GET", "/admin/groups/imports", admin, nil).Status(t, 200).List(t); len(list) != 1 || !equalJSON(list[0], job) {
+		t.Errorf("list %v", list)
+	}
 	env.Do(t, "GET", "/admin/groups/imports/999999", admin, nil).Error(t, 404, "Импорт не найден")
 	env.Do(t, "GET", "/admin/groups/imports/x", admin, nil).HasIssue(t, "int_parsing", "path.import_id")
 	env.Do(t, "GET", "/admin/groups/imports/"+id, teacher, nil).Error(t, 403, "Доступ воспрещен: только для администраторов")
@@ -173,7 +176,11 @@ func TestImportSurvivesDisconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	id := env.Count(t, `SELECT id FROM import_jobs`)
+	list := env.Do(t, "GET", "/admin/groups/imports", admin, nil).Status(t, 200).List(t)
+	if len(list) != 1 {
+		t.Fatalf("imports %v", list)
+	}
+	id := int(list[0].(map[string]any)["id"].(float64))
 	var job map[string]any
 	waitFor(t, "the import to finish", func() bool {
 		job = env.Do(t, "GET", fmt.Sprintf("/admin/groups/imports/%d", id), admin, nil).Status(t, 200).Map(t)

@@ -218,3 +218,12 @@ FROM import_jobs WHERE id = $1`
 	rows, err := r.db.Query(ctx, q, id)
 	return shared.One[importJobOut](rows, err, "load import")
 }
+
+// recentImports reads the newest import jobs (at most n), by id.
+func (r *repo) recentImports(ctx context.Context, n int) ([]importJobOut, error) {
+	const q = `
+SELECT id, status, file_name, row_count, result, error, started_at, finished_at
+FROM (SELECT * FROM import_jobs ORDER BY id DESC LIMIT $1) j ORDER BY id`
+	rows, err := r.db.Query(ctx, q, n)
+	return shared.All[importJobOut](rows, err, "list imports")
+}
