@@ -1,9 +1,19 @@
-// Command loadtest replays the original service's Locust scenario against a
-// running server: every virtual user logs in once, then loops over
-// GET /, /auth/check, /access/my-modules and /lessons/student/grades with
-// the weights 1:3:5:4. With -seed it first fills an empty database with a
-// realistic course tree and students. It sends traffic only to the -base URL,
-// which must be on 127.0.0.1, and stops after -duration.
+// Command loadtest drives a running server through the scenarios of
+// loadtest/README.md (-scenario, a comma-separated list, run in order):
+//
+//	browse     every virtual user logs in once as its own student, then loops over
+//	           GET /, /auth/check, /access/my-modules, /lessons/student/grades (1:3:5:4)
+//	original   the original's Locust scenario exactly: every virtual user logs in
+//	           with ONE account at once (no retry), then the same loop with 1–3 s pauses
+//	classroom  60 distinct students log in at the same instant
+//	flood      12 connections flood /auth/token with random usernames from one
+//	           address while legitimate logins come from other addresses
+//	import     a 1,000-row Excel import with logins during it, then one whose client
+//	           disconnects mid-way, read back from GET /admin/groups/imports/{id}
+//
+// With -seed it first fills an empty database with a realistic course tree,
+// students and an admin. It sends traffic only to the -base URL, which must be
+// on 127.0.0.1, and each scenario stops by itself.
 package main
 
 import (
@@ -34,13 +44,19 @@ func main() {
 }
 
 type options struct {
-	base     string
-	users    int
-	duration time.Duration
-	think    time.Duration
-	seedURL  string
-	password string
+	base          string
+	users         int
+	originalUsers int
+	duration      time.Duration
+	think         time.Duration
+	seedURL       string
+	password      string
+	scenarios     string
 }
+
+// seededStudents is how many students -seed creates at least: the classroom
+// (1–60) and the flood's and import's legitimate logins (61–140) use their own.
+const seededStudents = 140
 
 func run() error {
 	var o options
@@ -49,7 +65,9 @@ func run() error {
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long to send traffic")
 	flag.DurationVar(&o.think, "think", 0, "pause between a user's requests (Locust used 1-3 s; 0 measures throughput)")
 	flag.StringVar(&o.seedURL, "seed", "", "seed this (migrated, empty) database first")
-	flag.StringVar(&o.password, "password", "load-test-pass", "password of the seeded students")
+	flag.StringVar(&o.password, "password", "load-test-pass", "password of the seeded students and admin")
+	flag.IntVar(&o.originalUsers, "original-users", 40, "virtual users of the original scenario (all with one account)")
+	flag.StringVar(&o.scenarios, "scenario", "browse,original,classroom,flood,import", "scenarios to run, in order")
 	flag.Parse()
 
 	u, err := url.Parse(o.base)
@@ -59,12 +77,39 @@ func run() error {
 	ctx := context.Background()
 	if o.seedURL != "" {
 		start := time.Now()
-		if err := seed(ctx, o.seedURL, o.users, o.password); err != nil {
+		n := max(o.users, seededStudents)
+		if err := seed(ctx, o.seedURL, n, o.password); err != nil {
 			return err
 		}
-		fmt.Printf("seeded %d students in %s\n", o.users, time.Since(start).Round(time.Millisecond))
+		fmt.Printf("seeded %d students in %s\n", n, time.Since(start).Round(time.Millisecond))
 	}
-	return load(ctx, o)
+	var failed []string
+	for _, name := range strings.Split(o.scenarios, ",") {
+		var err error
+		fmt.Printf("\n== scenario %s\n", name)
+		switch strings.TrimSpace(name) {
+		case "browse":
+			err = browse(ctx, o)
+		case "original":
+			err = original(ctx, o)
+		case "classroom":
+			err = classroom(ctx, o)
+		case "flood":
+			err = flood(ctx, o)
+		case "import":
+			err = importScenario(ctx, o)
+		default:
+			err = fmt.Errorf("unknown scenario %q", name)
+		}
+		if err != nil {
+			fmt.Printf("scenario %s FAILED: %v\n", name, err)
+			failed = append(failed, name)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("failed scenarios: %s", strings.Join(failed, ", "))
+	}
+	return nil
 }
 
 // seed builds 4 modules × 5 subjects × 8 lessons, 4 groups linked to the
@@ -83,7 +128,8 @@ func seed(ctx context.Context, dbURL string, students int, password string) erro
 	const q = `
 WITH g AS (INSERT INTO groups (name) SELECT 'LT-' || i FROM generate_series(1, 4) i RETURNING id, name),
      t AS (INSERT INTO users (full_name, iin, role, hashed_password)
-           VALUES ('Преподаватель Нагрузка', '800000000001', 'teacher', $1) RETURNING id),
+           VALUES ('Преподаватель Нагрузка', '800000000001', 'teacher', $1),
+                  ('Администратор Нагрузка', '800000000002', 'admin', $1) RETURNING id),
      m AS (INSERT INTO modules (title, course, created_at)
            SELECT 'Модуль ' || i, (i % 4 + 1)::text, now() AT TIME ZONE 'UTC' FROM generate_series(1, 4) i RETURNING id)
 SELECT (SELECT count(*) FROM g) + (SELECT count(*) FROM t) + (SELECT count(*) FROM m)`
@@ -143,8 +189,10 @@ var scenario = []struct {
 	{"GET /lessons/student/grades", "/lessons/student/grades", 4, true},
 }
 
-func load(ctx context.Context, o options) error {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.users}, Timeout: 30 * time.Second}
+// browse: every virtual user logs in once as its own student (a login shed
+// with 503 is retried after Retry-After), then loops over the reads.
+func browse(ctx context.Context, o options) error {
+	client := newClient(o.users)
 	var weighted []int
 	for i, s := range scenario {
 		for range s.weight {
@@ -170,11 +218,11 @@ func load(ctx context.Context, o options) error {
 			defer wg.Done()
 			iin := fmt.Sprintf("7%011d", i) // as seeded
 			// Like a real client, a login shed with 503 is retried after
-			// Retry-After (1 s); every attempt is reported.
+			// Retry-After; every attempt is reported.
 			var token string
 			for attempt := 0; attempt < 30 && time.Now().Before(deadline); attempt++ {
 				var s sample
-				token, s = login(ctx, client, o.base, iin, o.password)
+				token, s = login(ctx, client, o.base, iin, o.password, "")
 				if s.code == http.StatusServiceUnavailable {
 					s.name = "POST /auth/login (503, retried)"
 					samples <- s
@@ -204,13 +252,18 @@ func load(ctx context.Context, o options) error {
 	elapsed := time.Since(start)
 	close(samples)
 	<-collected
-	return report(all, elapsed)
+	return report(all, elapsed, true)
 }
 
-func login(ctx context.Context, c *http.Client, base, iin, password string) (string, sample) {
+// login posts /auth/login; from, when set, is sent as X-Forwarded-For (the
+// server believes it from loopback, its default trusted proxy).
+func login(ctx context.Context, c *http.Client, base, iin, password, from string) (string, sample) {
 	body := fmt.Sprintf(`{"iin":%q,"password":%q}`, iin, password)
 	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/auth/login", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	if from != "" {
+		req.Header.Set("X-Forwarded-For", from)
+	}
 	t := time.Now()
 	res, err := c.Do(req)
 	s := sample{name: "POST /auth/login", dur: time.Since(t), err: err}
@@ -244,7 +297,9 @@ func get(ctx context.Context, c *http.Client, name, url, token string) sample {
 	return sample{name: name, dur: time.Since(t), code: res.StatusCode, err: err}
 }
 
-func report(all []sample, elapsed time.Duration) error {
+// report prints requests, failures and latency per endpoint; a 503 counts as
+// a failure unless allow503 (a shed login the client retried).
+func report(all []sample, elapsed time.Duration, allow503 bool) error {
 	byName := map[string][]sample{}
 	var names []string
 	failures := 0
@@ -263,7 +318,7 @@ func report(all []sample, elapsed time.Duration) error {
 		failed := 0
 		for i, s := range ss {
 			durs[i] = s.dur
-			if s.err != nil || s.code != http.StatusOK && s.code != http.StatusServiceUnavailable {
+			if s.err != nil || s.code != http.StatusOK && !(allow503 && s.code == http.StatusServiceUnavailable) {
 				failed++
 			}
 		}

@@ -59,7 +59,8 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 	log := newLogger(cfg, logOut)
 	log.Info("starting", "version", buildVersion(), "addr", cfg.HTTPAddr,
 		"pool_min", cfg.DBPoolSize, "pool_max", cfg.DBPoolSize+cfg.DBMaxOverflow,
-		"bcrypt_cost", cfg.BcryptCost, "login_concurrency", cfg.LoginConcurrency)
+		"bcrypt_cost", cfg.BcryptCost, "default_password_cost", cfg.DefaultPasswordCost,
+		"login_concurrency", cfg.LoginConcurrency, "login_max_wait", cfg.LoginMaxWait().String())
 
 	if cfg.MigrateOnStart {
 		if err := db.Migrate(ctx, cfg.DatabaseURL, log); err != nil {
@@ -83,7 +84,8 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 	}
 	defer store.Close()
 
-	hasher := auth.NewHasher(cfg.BcryptCost, cfg.LoginConcurrency)
+	hasher := auth.NewHasher(auth.HasherConfig{Cost: cfg.BcryptCost, DefaultCost: cfg.DefaultPasswordCost,
+		Slots: cfg.LoginConcurrency, MaxWait: cfg.LoginMaxWait()})
 	err = auth.EnsureAdmin(ctx, pool, hasher, auth.BootstrapAdmin{
 		IIN: cfg.AdminIIN, Password: cfg.AdminPassword, FullName: cfg.AdminFullName, Phone: cfg.AdminPhone,
 	}, log)
@@ -101,6 +103,11 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 		}
 	})
 
+	// Work detached from its request (an Excel import whose client left)
+	// keeps running through the shutdown grace period and is ended when serve
+	// returns, before the pool closes.
+	lifetime, endLifetime := context.WithCancel(context.WithoutCancel(ctx))
+	defer endLifetime()
 	handler := server.New(server.Deps{
 		Log:            log,
 		Pool:           pool,
@@ -109,6 +116,7 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 		Store:          store,
 		PlaceURL:       cfg.PlaceURL,
 		TrustedProxies: cfg.TrustedPrefixes,
+		Lifetime:       lifetime,
 	})
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,

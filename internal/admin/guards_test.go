@@ -20,6 +20,7 @@ func TestAdminGuards(t *testing.T) {
 		{"POST", "/admin/groups/"}, {"GET", "/admin/groups"}, {"GET", "/admin/groups/1"},
 		{"POST", "/admin/groups/1/users"}, {"GET", "/admin/groups/1/users"},
 		{"DELETE", "/admin/groups/1/users/2"}, {"POST", "/admin/groups/upload-excel"},
+		{"GET", "/admin/groups/imports"}, {"GET", "/admin/groups/imports/1"},
 		{"DELETE", "/admin/groups/1"}, {"DELETE", "/admin/groups/1/with-users"},
 		{"POST", "/admin/modules/"}, {"GET", "/admin/modules"}, {"GET", "/admin/modules/with-teachers"},
 		{"PUT", "/admin/modules/1"}, {"DELETE", "/admin/modules/1"}, {"POST", "/admin/modules/1/subjects"},

@@ -7,6 +7,8 @@
 package admin
 
 import (
+	"context"
+
 	"platform/internal/admin/groups"
 	"platform/internal/admin/modules"
 	"platform/internal/admin/profile"
@@ -25,13 +27,14 @@ type Handler struct {
 }
 
 // NewHandler returns the handler; hasher is the shared bcrypt pool (every
-// hash of these endpoints runs in its slots), throttle the login throttle a
-// password reset clears.
-func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store) *Handler {
+// hash of these endpoints runs in its slots), throttle the login throttle (a
+// password reset clears it, a password change counts against it), lifetime
+// the server's (it ends Excel imports still running detached).
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store, lifetime context.Context) *Handler {
 	return &Handler{
-		profile: profile.NewHandler(pool, hasher, store),
+		profile: profile.NewHandler(pool, hasher, throttle, store),
 		users:   users.NewHandler(pool, hasher, throttle, store),
-		groups:  groups.NewHandler(pool, hasher, store),
+		groups:  groups.NewHandler(pool, hasher, store, lifetime),
 		modules: modules.NewHandler(pool, store),
 	}
 }

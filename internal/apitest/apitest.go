@@ -44,6 +44,8 @@ type Options struct {
 	PoolWait       time.Duration  // default 5s
 	BcryptSlots    int            // default 2
 	BcryptCost     int            // default 4 (bcrypt's minimum: tests stay fast)
+	DefaultCost    int            // DEFAULT_PASSWORD_COST; default 4
+	LoginMaxWait   time.Duration  // default 30s
 	Secret         string         // default TestSecret
 	TLS            bool           // serve over HTTPS (httptest's certificate)
 
@@ -88,6 +90,12 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.BcryptCost == 0 {
 		o.BcryptCost = 4
 	}
+	if o.DefaultCost == 0 {
+		o.DefaultCost = 4
+	}
+	if o.LoginMaxWait == 0 {
+		o.LoginMaxWait = 30 * time.Second
+	}
 	if o.Secret == "" {
 		o.Secret = TestSecret
 	}
@@ -122,19 +130,22 @@ func NewWith(t testing.TB, o Options) *Env {
 	t.Cleanup(func() { store.Close() })
 
 	env := &Env{
-		Pool:      pool,
-		dbURL:     url,
-		queries:   counter,
-		Tokens:    auth.NewTokens([]byte(o.Secret), 30*time.Minute),
-		Hasher:    auth.NewHasher(o.BcryptCost, o.BcryptSlots),
+		Pool:    pool,
+		dbURL:   url,
+		queries: counter,
+		Tokens:  auth.NewTokens([]byte(o.Secret), 30*time.Minute),
+		Hasher: auth.NewHasher(auth.HasherConfig{Cost: o.BcryptCost, DefaultCost: o.DefaultCost,
+			Slots: o.BcryptSlots, MaxWait: o.LoginMaxWait}),
 		Store:     store,
 		StaticDir: dir,
 		Logs:      logs,
 		opts:      o,
 	}
+	lifetime, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
 	h := server.New(server.Deps{
 		Log: log, Pool: pool, Tokens: env.Tokens, Hasher: env.Hasher, Store: store,
-		PlaceURL: o.PlaceURL, TrustedProxies: o.TrustedProxies,
+		PlaceURL: o.PlaceURL, TrustedProxies: o.TrustedProxies, Lifetime: lifetime,
 	})
 	if o.TLS {
 		env.Server = httptest.NewTLSServer(h)

@@ -6,6 +6,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an error for the client. web.WriteError maps each kind to one status.
@@ -30,6 +31,9 @@ type Error struct {
 	Err    error
 	// Challenge asks the edge to add "WWW-Authenticate: Bearer" (401s of §0.5.1).
 	Challenge bool
+	// RetryAfter is a 503's expected wait (API.md §0.5.5); the edge sends it
+	// in whole seconds, at least 1 (also when zero).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

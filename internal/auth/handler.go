@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"mime"
 	"net/http"
 	"strings"
@@ -34,49 +33,54 @@ type loginResponse struct {
 	TokenType    string     `json:"token_type"`
 	RefreshToken string     `json:"refresh_token"`
 	User         *UserBlock `json:"user,omitempty"`
+	// MustChangePassword marks an account still on its imported default
+	// password (additive; the SPA may ask for a new one).
+	MustChangePassword bool `json:"must_change_password"`
 }
 
 // errBadCredentials is a wrong password or unknown IIN; each endpoint has its text.
 var errBadCredentials = errors.New("auth: bad credentials")
 
-// authenticate runs one throttled login attempt (API.md §0.5.4): take a
-// bcrypt place first (an overloaded server refuses without counting), count
-// the attempt, load the user, verify — always one bcrypt comparison, even
-// for unknown keys — and clear the counter on success.
+// authenticate runs one throttled login attempt (API.md §0.5.4): the
+// throttle refuses a locked key and bounds the checks in flight; the check
+// loads the user and verifies — always one bcrypt comparison, even for
+// unknown keys. A hash below BCRYPT_COST that just verified is upgraded.
 func (h *Handler) authenticate(ctx context.Context, key, password string) (User, error) {
-	res, err := h.hasher.Reserve()
-	if err != nil {
-		return User{}, err
-	}
-	defer res.Release()
-	minutes, err := h.throttle.Attempt(ctx, key)
-	if err != nil {
-		return User{}, err
-	}
-	if minutes > 0 {
-		return User{}, apperr.Forbidden(fmt.Sprintf("Превышено число попыток.Повторите через %d мин.", minutes))
-	}
-	u, err := h.repo.UserByIIN(ctx, key)
-	switch {
-	case errors.Is(err, errNoUser):
-		if err := res.VerifyDummy(ctx, password); err != nil {
-			return User{}, err
+	var u User
+	ok, err := h.throttle.Check(ctx, key, func(ctx context.Context) (bool, error) {
+		var err error
+		u, err = h.repo.UserByIIN(ctx, key)
+		switch {
+		case errors.Is(err, errNoUser):
+			return false, h.hasher.VerifyDummy(ctx, password)
+		case err != nil:
+			return false, err
 		}
-		return User{}, errBadCredentials
-	case err != nil:
-		return User{}, err
-	}
-	ok, err := res.Verify(ctx, u.HashedPassword, password)
+		return h.hasher.Verify(ctx, u.HashedPassword, password)
+	})
 	if err != nil {
 		return User{}, err
 	}
 	if !ok {
 		return User{}, errBadCredentials
 	}
-	if err := h.throttle.Reset(ctx, key); err != nil {
-		return User{}, err
+	if h.hasher.NeedsRehash(u.HashedPassword) {
+		h.rehash(ctx, u, password)
 	}
 	return u, nil
+}
+
+// rehash replaces u's verified low-cost hash by one at BCRYPT_COST (as
+// passlib's and Django's upgrade on login). Best effort: the login has
+// succeeded either way, and the next one tries again.
+func (h *Handler) rehash(ctx context.Context, u User, password string) {
+	hash, err := h.hasher.Hash(ctx, password)
+	if err == nil {
+		err = h.repo.ReplaceHash(ctx, u.ID, u.HashedPassword, hash)
+	}
+	if err != nil {
+		web.Logger(ctx).Warn("password hash upgrade skipped", "user_id", u.ID, "error", err)
+	}
 }
 
 // login is POST /auth/login.
@@ -187,8 +191,9 @@ func readForm(r *http.Request) (map[string][]string, error) {
 }
 
 type checkResponse struct {
-	Status string    `json:"status"`
-	User   checkUser `json:"user"`
+	Status             string    `json:"status"`
+	User               checkUser `json:"user"`
+	MustChangePassword bool      `json:"must_change_password"` // as in the login response
 }
 
 type checkUser struct {
@@ -199,5 +204,6 @@ type checkUser struct {
 // check is GET /auth/check.
 func (h *Handler) check(w http.ResponseWriter, r *http.Request) error {
 	u := MustUser(r.Context())
-	return web.OK(w, checkResponse{Status: "ok", User: checkUser{IIN: u.IIN, Role: u.Role}})
+	return web.OK(w, checkResponse{Status: "ok", User: checkUser{IIN: u.IIN, Role: u.Role},
+		MustChangePassword: u.MustChangePassword})
 }

@@ -2,94 +2,314 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"platform/internal/apperr"
+	"platform/internal/web"
 )
 
-// Hasher runs every bcrypt hash and verification in at most `slots`
-// concurrent workers (API.md §0.5.5). Callers wait for a slot while their
-// context lives; when more than 4×slots are already waiting, new callers get
-// the 503 at once instead of piling up behind a login storm.
+// HasherConfig sizes the bcrypt slots (API.md §0.5.5).
+type HasherConfig struct {
+	Cost        int           // BCRYPT_COST: every password a person chooses
+	DefaultCost int           // DEFAULT_PASSWORD_COST: IIN-derived default passwords of imports
+	Slots       int           // LOGIN_CONCURRENCY
+	MaxWait     time.Duration // LOGIN_MAX_WAIT: expected queue wait beyond which interactive work is refused
+}
+
+// Hasher runs every bcrypt hash and verification in at most Slots
+// concurrent workers (API.md §0.5.5). Admission is by expected wait, not by
+// queue length: each job's time is estimated from a moving average of
+// measured hashes of its cost, and an interactive caller is refused
+// with the 503 only when the work the scheduler would run before it exceeds
+// MaxWait. Interactive work (logins, password changes) is served before
+// bulk work (an import's default passwords, see Bulk); among interactive
+// callers, each client address has its own FIFO queue and the queues are
+// served round robin, so a flood from one address waits behind itself
+// while everyone else keeps a short wait.
 type Hasher struct {
-	cost    int
-	sem     chan struct{}
-	pending atomic.Int64 // waiting + running
-	limit   int64
+	cost, defaultCost, slots int
+	maxWait                  time.Duration
 
-	dummyOnce sync.Once
-	dummy     []byte
+	verifications atomic.Int64
+
+	mu      sync.Mutex
+	busy    int                     // slots in use
+	running time.Duration           // estimated work of the jobs in the slots
+	clients map[string]*clientQueue // interactive queues with waiting jobs
+	ring    []*clientQueue          // the same queues in round-robin order
+	next    int                     // ring index served next
+	bulk    []*job                  // bulk jobs, FIFO
+	round   float64                 // seconds per bcrypt round, from the start-up calibration
+	avg     map[int]float64         // moving average of measured seconds per operation, by cost
+
+	dummy []byte // a hash at BCRYPT_COST for unknown users (VerifyDummy)
 }
 
-// NewHasher returns a Hasher writing hashes at cost with the given slot count.
-func NewHasher(cost, slots int) *Hasher {
-	if slots < 1 {
-		slots = 1
+// job is one bcrypt operation waiting for or holding a slot.
+type job struct {
+	est     time.Duration
+	ready   chan struct{} // closed when the job gets a slot
+	queue   *clientQueue  // nil for bulk jobs
+	granted bool
+}
+
+// clientQueue is one client address's FIFO of waiting interactive jobs.
+type clientQueue struct {
+	addr string
+	jobs []*job
+}
+
+// ewmaWeight is the weight of the newest measurement in the moving average.
+const ewmaWeight = 0.2
+
+// NewHasher returns a Hasher. The first estimate of a bcrypt round comes
+// from one hash at the minimum cost (about a millisecond); measured hashes
+// refine it from then on.
+func NewHasher(c HasherConfig) *Hasher {
+	h := &Hasher{cost: c.Cost, defaultCost: c.DefaultCost, slots: max(c.Slots, 1), maxWait: c.MaxWait,
+		clients: map[string]*clientQueue{}, avg: map[int]float64{}}
+	if h.defaultCost == 0 {
+		h.defaultCost = h.cost
 	}
-	return &Hasher{cost: cost, sem: make(chan struct{}, slots), limit: int64(slots) * 5}
+	start := time.Now()
+	_, _ = bcrypt.GenerateFromPassword([]byte("calibration"), bcrypt.MinCost)
+	h.round = time.Since(start).Seconds() / rounds(bcrypt.MinCost)
+	// Made once here (one hash at BCRYPT_COST) rather than by the first
+	// unknown login, whose measured time it would double.
+	h.dummy, _ = bcrypt.GenerateFromPassword([]byte("dummy password for unknown users"), h.cost)
+	return h
 }
+
+// rounds is the work of one bcrypt operation at cost in units of one
+// key-expansion round: 2^cost rounds plus about one for the setup.
+func rounds(cost int) float64 { return math.Ldexp(1, cost) + 1 }
 
 // Slots is the number of concurrent bcrypt workers.
-func (h *Hasher) Slots() int { return cap(h.sem) }
+func (h *Hasher) Slots() int { return h.slots }
 
-// Reservation is a place in the bcrypt queue, taken before other work (the
-// login throttle) so that an overloaded server refuses without side effects.
-type Reservation struct {
-	h        *Hasher
-	released atomic.Bool
-}
+// Verifications counts the password verifications run so far (including the
+// dummy comparison for unknown users): what the login throttle bounds.
+func (h *Hasher) Verifications() int64 { return h.verifications.Load() }
 
-// Reserve takes a place in the queue or fails with the 503.
-func (h *Hasher) Reserve() (*Reservation, error) {
-	if h.pending.Add(1) > h.limit {
-		h.pending.Add(-1)
-		return nil, apperr.Overloaded(errors.New("auth: bcrypt queue full"))
+type bulkKey struct{}
+
+// Bulk marks ctx's bcrypt work as bulk: it runs only when no interactive
+// work waits, and is never refused for load (the caller bounds itself).
+func Bulk(ctx context.Context) context.Context { return context.WithValue(ctx, bulkKey{}, true) }
+
+func isBulk(ctx context.Context) bool { b, _ := ctx.Value(bulkKey{}).(bool); return b }
+
+// estimate is the expected duration of one operation at cost: the moving
+// average of that cost's measured operations, else the highest measured
+// cost's scaled by the work (cheap hashes carry a fixed overhead that would
+// inflate an estimate scaled up from them), else the start-up calibration.
+// The caller holds mu.
+func (h *Hasher) estimate(cost int) time.Duration {
+	secs, ok := h.avg[cost]
+	if !ok {
+		secs = h.round * rounds(cost)
+		best := -1
+		for c := range h.avg {
+			best = max(best, c)
+		}
+		if best >= 0 {
+			secs = h.avg[best] * rounds(cost) / rounds(best)
+		}
 	}
-	return &Reservation{h: h}, nil
+	return time.Duration(secs * float64(time.Second))
 }
 
-// Release gives the place back; safe to call more than once.
-func (r *Reservation) Release() {
-	if r.released.CompareAndSwap(false, true) {
-		r.h.pending.Add(-1)
+// admit queues a job for client (or as bulk work) or refuses it with the
+// 503 whose Retry-After is the expected wait.
+func (h *Hasher) admit(client string, bulk bool, cost int) (*job, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	j := &job{est: h.estimate(cost), ready: make(chan struct{})}
+	if bulk {
+		h.bulk = append(h.bulk, j)
+		h.dispatch()
+		return j, nil
+	}
+	if wait := h.waitFor(client); wait > h.maxWait {
+		return nil, &apperr.Error{Kind: apperr.KindUnavailable, Detail: apperr.Overloaded(nil).Detail,
+			Err:        fmt.Errorf("auth: bcrypt queue: expected wait %s over %s", wait.Round(time.Millisecond), h.maxWait),
+			RetryAfter: wait}
+	}
+	q := h.clients[client]
+	if q == nil {
+		q = &clientQueue{addr: client}
+		h.clients[client] = q
+		h.ring = append(h.ring, q)
+	}
+	j.queue = q
+	q.jobs = append(q.jobs, j)
+	h.dispatch()
+	return j, nil
+}
+
+// waitFor is the expected wait of a new interactive job of client: the
+// running work, plus what round robin serves before it — the client's own
+// queue, and from every other queue at most one job per job of its own.
+// The caller holds mu.
+func (h *Hasher) waitFor(client string) time.Duration {
+	ahead := h.running
+	own := 0
+	if q := h.clients[client]; q != nil {
+		own = len(q.jobs)
+	}
+	for _, q := range h.ring {
+		n := len(q.jobs)
+		if q.addr != client {
+			n = min(n, own+1)
+		}
+		for _, j := range q.jobs[:n] {
+			ahead += j.est
+		}
+	}
+	if h.busy < h.slots && ahead == h.running {
+		return 0 // a slot is free and nothing waits
+	}
+	return ahead / time.Duration(h.slots)
+}
+
+// dispatch hands free slots to waiting jobs: interactive queues round
+// robin, then bulk FIFO. The caller holds mu.
+func (h *Hasher) dispatch() {
+	for h.busy < h.slots {
+		var j *job
+		switch {
+		case len(h.ring) > 0:
+			h.next %= len(h.ring)
+			q := h.ring[h.next]
+			j, q.jobs = q.jobs[0], q.jobs[1:]
+			if len(q.jobs) == 0 {
+				h.dropQueue(h.next) // the next queue moves into this index
+			} else {
+				h.next++
+			}
+		case len(h.bulk) > 0:
+			j, h.bulk = h.bulk[0], h.bulk[1:]
+		default:
+			return
+		}
+		h.busy++
+		h.running += j.est
+		j.granted = true
+		close(j.ready)
 	}
 }
 
-// run waits for a slot (or the context) and runs fn in it.
-func (r *Reservation) run(ctx context.Context, fn func()) error {
+// dropQueue removes the empty queue at ring index i. The caller holds mu.
+func (h *Hasher) dropQueue(i int) {
+	delete(h.clients, h.ring[i].addr)
+	h.ring = append(h.ring[:i], h.ring[i+1:]...)
+	if i < h.next {
+		h.next--
+	}
+}
+
+// cancel takes a job that never got its slot out of its queue; a job granted
+// meanwhile gives the slot back. The caller holds mu.
+func (h *Hasher) cancel(j *job) {
+	if j.granted {
+		h.release(j, 0, 0)
+		return
+	}
+	if j.queue == nil {
+		for i, b := range h.bulk {
+			if b == j {
+				h.bulk = append(h.bulk[:i], h.bulk[i+1:]...)
+				return
+			}
+		}
+		return
+	}
+	q := j.queue
+	for i, w := range q.jobs {
+		if w == j {
+			q.jobs = append(q.jobs[:i], q.jobs[i+1:]...)
+			break
+		}
+	}
+	if len(q.jobs) == 0 {
+		for i, r := range h.ring {
+			if r == q {
+				h.dropQueue(i)
+				break
+			}
+		}
+	}
+}
+
+// release frees the job's slot and, when the job ran (took > 0), feeds its
+// measured time into its cost's moving average. The caller holds mu.
+func (h *Hasher) release(j *job, took time.Duration, cost int) {
+	h.busy--
+	h.running -= j.est
+	if took > 0 {
+		if old, ok := h.avg[cost]; ok {
+			h.avg[cost] = (1-ewmaWeight)*old + ewmaWeight*took.Seconds()
+		} else {
+			h.avg[cost] = took.Seconds()
+		}
+	}
+	h.dispatch()
+}
+
+// run admits fn as one bcrypt operation at cost, waits for a slot while ctx
+// lives, runs it and measures it.
+func (h *Hasher) run(ctx context.Context, cost int, fn func()) error {
+	j, err := h.admit(web.ClientIP(ctx), isBulk(ctx), cost)
+	if err != nil {
+		return err
+	}
 	select {
-	case r.h.sem <- struct{}{}:
+	case <-j.ready:
 	case <-ctx.Done():
+		h.mu.Lock()
+		h.cancel(j)
+		h.mu.Unlock()
 		return ctx.Err()
 	}
-	defer func() { <-r.h.sem }()
+	start := time.Now()
+	defer func() {
+		took := time.Since(start)
+		h.mu.Lock()
+		h.release(j, took, cost)
+		h.mu.Unlock()
+	}()
 	fn()
 	return nil
 }
 
-// Hash hashes a password in a slot. The result uses passlib's "$2b$" prefix
-// (the same algorithm as Go's "$2a$"), so stored hashes look like the original's.
+// Hash hashes a password a person chose at BCRYPT_COST, in a slot. The result
+// uses passlib's "$2b$" prefix (the same algorithm as Go's "$2a$"), so stored
+// hashes look like the original's.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
-	res, err := h.Reserve()
-	if err != nil {
-		return "", err
-	}
-	defer res.Release()
-	return res.Hash(ctx, password)
+	return h.hash(ctx, password, h.cost)
 }
 
-// Hash is Hasher.Hash within an existing reservation.
-func (r *Reservation) Hash(ctx context.Context, password string) (string, error) {
+// HashDefault hashes an IIN-derived default password (API.md §5
+// upload-excel) at DEFAULT_PASSWORD_COST. Such a password is known to anyone
+// who knows the IIN, which is stored next to the hash, so a high cost would
+// protect nothing; the first successful login rehashes at BCRYPT_COST
+// (NeedsRehash), and a password the person chooses later never uses this cost.
+func (h *Hasher) HashDefault(ctx context.Context, password string) (string, error) {
+	return h.hash(ctx, password, h.defaultCost)
+}
+
+func (h *Hasher) hash(ctx context.Context, password string, cost int) (string, error) {
 	var out []byte
 	var herr error
-	if err := r.run(ctx, func() {
-		out, herr = bcrypt.GenerateFromPassword(truncate(password), r.h.cost)
+	if err := h.run(ctx, cost, func() {
+		out, herr = bcrypt.GenerateFromPassword(truncate(password), cost)
 	}); err != nil {
 		return "", err
 	}
@@ -99,35 +319,39 @@ func (r *Reservation) Hash(ctx context.Context, password string) (string, error)
 	return "$2b$" + strings.TrimPrefix(string(out), "$2a$"), nil
 }
 
-// Verify reports whether password matches hash, in a slot.
-func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error) {
-	res, err := h.Reserve()
-	if err != nil {
-		return false, err
-	}
-	defer res.Release()
-	return res.Verify(ctx, hash, password)
+// NeedsRehash reports whether a hash that just verified should be replaced
+// by one at BCRYPT_COST: its cost is lower (an import's default password, or
+// an older hash after the operator raised the cost), as passlib and Django
+// upgrade hashes on login.
+func (h *Hasher) NeedsRehash(hash string) bool {
+	c, err := bcrypt.Cost([]byte(hash))
+	return err == nil && c < h.cost
 }
 
-// Verify is Hasher.Verify within an existing reservation. Any bcrypt variant
-// ($2a$, $2b$, $2y$) and cost verifies; a stored value that is not a bcrypt
-// hash never does (the original raised and answered 500).
-func (r *Reservation) Verify(ctx context.Context, hash, password string) (bool, error) {
+// Verify reports whether password matches hash, in a slot. Any bcrypt
+// variant ($2a$, $2b$, $2y$) and cost verifies; a stored value that is not a
+// bcrypt hash never does (the original raised and answered 500) and costs
+// no slot.
+func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error) {
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil {
+		h.verifications.Add(1)
+		return false, nil
+	}
 	var ok bool
-	err := r.run(ctx, func() {
+	err = h.run(ctx, cost, func() {
+		h.verifications.Add(1)
 		ok = bcrypt.CompareHashAndPassword([]byte(hash), truncate(password)) == nil
 	})
 	return ok, err
 }
 
-// VerifyDummy spends one comparison against a fixed hash, so logging in with
-// an unknown IIN takes as long as with a known one (API.md §0.5.3).
-func (r *Reservation) VerifyDummy(ctx context.Context, password string) error {
-	return r.run(ctx, func() {
-		r.h.dummyOnce.Do(func() {
-			r.h.dummy, _ = bcrypt.GenerateFromPassword([]byte("dummy password for unknown users"), r.h.cost)
-		})
-		_ = bcrypt.CompareHashAndPassword(r.h.dummy, truncate(password))
+// VerifyDummy spends one comparison against a fixed hash at BCRYPT_COST, so
+// logging in with an unknown IIN takes as long as with a known one (API.md §0.5.3).
+func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
+	return h.run(ctx, h.cost, func() {
+		h.verifications.Add(1)
+		_ = bcrypt.CompareHashAndPassword(h.dummy, truncate(password))
 	})
 }
 

@@ -5,23 +5,167 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"platform/internal/apperr"
 )
 
-// A caller waiting for a busy slot gives up when its context ends, and takes
-// the slot once it is free.
+// testHasher has slots and a moving average set so that one operation at
+// cost 4 is estimated at exactly one second.
+func testHasher(slots int, maxWait time.Duration) *Hasher {
+	h := NewHasher(HasherConfig{Cost: 4, DefaultCost: 4, Slots: slots, MaxWait: maxWait})
+	h.round = 1 / rounds(4)
+	return h
+}
+
+// finish ends a job that got its slot, as run does after the hash.
+func (h *Hasher) finish(j *job) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.release(j, 0, 0)
+}
+
+func granted(j *job) bool {
+	select {
+	case <-j.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+func mustAdmit(t *testing.T, h *Hasher, client string, bulk bool) *job {
+	t.Helper()
+	j, err := h.admit(client, bulk, 4)
+	if err != nil {
+		t.Fatalf("admit %s: %v", client, err)
+	}
+	return j
+}
+
+// A caller waiting for a busy slot gives up when its context ends, leaves
+// no trace in the queue, and the slot is taken once it is free.
 func TestHasherWaitCanceled(t *testing.T) {
-	h := NewHasher(4, 1)
-	h.sem <- struct{}{} // the only slot is busy
+	t.Parallel()
+	h := testHasher(1, time.Minute)
+	busy := mustAdmit(t, h, "10.0.0.1", false)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	if _, err := h.Hash(ctx, "x"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("hash with a busy slot: %v, want the context's deadline", err)
 	}
-	if h.pending.Load() != 0 {
-		t.Errorf("a canceled caller kept its queue place: %d", h.pending.Load())
+	if len(h.ring) != 0 || len(h.clients) != 0 {
+		t.Errorf("a canceled caller kept its queue place: %d queues", len(h.ring))
 	}
-	<-h.sem
+	h.finish(busy)
 	if _, err := h.Hash(context.Background(), "x"); err != nil {
 		t.Fatalf("hash with a free slot: %v", err)
+	}
+	if h.busy != 0 || h.running != 0 {
+		t.Errorf("after the hash: busy %d, running %s", h.busy, h.running)
+	}
+}
+
+// Admission is by expected wait: a client's jobs are admitted while the
+// work ahead of them drains within MaxWait, then refused with Retry-After =
+// the expected wait; another address still gets in with a short wait, and
+// round robin serves it before the flood's next job (API.md §0.5.5).
+func TestHasherExpectedWaitAndFairShare(t *testing.T) {
+	t.Parallel()
+	h := testHasher(1, 5*time.Second)
+	running := mustAdmit(t, h, "10.0.0.1", false)
+	if !granted(running) {
+		t.Fatal("first job did not get the free slot")
+	}
+	var flood []*job
+	for i := 1; i <= 5; i++ { // waits 1 s … 5 s
+		flood = append(flood, mustAdmit(t, h, "10.0.0.1", false))
+	}
+	_, err := h.admit("10.0.0.1", false, 4) // would wait 6 s
+	e, ok := apperr.As(err)
+	if !ok || e.Kind != apperr.KindUnavailable || e.RetryAfter != 6*time.Second {
+		t.Fatalf("6th queued job of one address: %v (retry after %v), want 503 after 6 s", err, e)
+	}
+	if got := h.waitFor("10.0.0.2"); got != 2*time.Second {
+		t.Errorf("another address would wait %s, want 2 s (the running job and one of the flood)", got)
+	}
+	other := mustAdmit(t, h, "10.0.0.2", false)
+
+	h.finish(running)
+	if !granted(flood[0]) || granted(other) {
+		t.Fatal("after the first job: want the flood's next (queued first)")
+	}
+	h.finish(flood[0])
+	if !granted(other) || granted(flood[1]) {
+		t.Fatal("round robin: the other address must come before the flood's third job")
+	}
+	h.finish(other)
+	for i, j := range flood[1:] {
+		if !granted(j) {
+			t.Fatalf("flood job %d not served in order", i+1)
+		}
+		h.finish(j)
+	}
+	if h.busy != 0 || len(h.ring) != 0 || h.running != 0 {
+		t.Errorf("drained: busy %d, queues %d, running %s", h.busy, len(h.ring), h.running)
+	}
+}
+
+// Bulk work (an import's hashing) is never refused for load and runs only
+// when no interactive job waits; interactive admission ignores queued bulk jobs.
+func TestHasherBulkAfterInteractive(t *testing.T) {
+	t.Parallel()
+	h := testHasher(1, 2*time.Second)
+	running := mustAdmit(t, h, "", true)
+	var bulk []*job
+	for range 10 {
+		bulk = append(bulk, mustAdmit(t, h, "", true))
+	}
+	if got := h.waitFor("10.0.0.1"); got != time.Second {
+		t.Errorf("login behind 10 queued bulk jobs would wait %s, want 1 s (only the running one)", got)
+	}
+	login := mustAdmit(t, h, "10.0.0.1", false)
+	h.finish(running)
+	if !granted(login) || granted(bulk[0]) {
+		t.Fatal("the login must get the slot before queued bulk work")
+	}
+	h.finish(login)
+	for i, j := range bulk {
+		if !granted(j) {
+			t.Fatalf("bulk job %d not served FIFO", i)
+		}
+		h.finish(j)
+	}
+}
+
+// The moving average follows measured hashes of each cost; a cost never
+// measured is scaled from the highest one measured, never from cheap
+// hashes (whose fixed overhead would inflate it).
+func TestHasherEstimateFollowsMeasurements(t *testing.T) {
+	t.Parallel()
+	h := testHasher(1, time.Minute)
+	measure := func(cost int, took time.Duration) {
+		j := mustAdmit(t, h, "", false)
+		h.mu.Lock()
+		h.release(j, took, cost)
+		h.mu.Unlock()
+	}
+	for range 20 {
+		measure(12, 250*time.Millisecond)
+		measure(4, 5*time.Millisecond) // 20 × the cost-12 time per round
+	}
+	for range 3 {
+		measure(12, 500*time.Millisecond) // the machine got slower
+	}
+	h.mu.Lock()
+	got12, got4, got13 := h.estimate(12), h.estimate(4), h.estimate(13)
+	h.mu.Unlock()
+	if got12 < 350*time.Millisecond || got12 > 400*time.Millisecond {
+		t.Errorf("estimate at cost 12 = %s, want the moving average ≈ 372 ms", got12)
+	}
+	if got4 != 5*time.Millisecond {
+		t.Errorf("estimate at cost 4 = %s, want 5 ms", got4)
+	}
+	if got13 < 2*got12-time.Millisecond || got13 > 2*got12+time.Millisecond {
+		t.Errorf("estimate at cost 13 = %s, want twice cost 12's %s", got13, got12)
 	}
 }

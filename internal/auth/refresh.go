@@ -220,5 +220,6 @@ func (h *Handler) issue(ctx context.Context, u User) (loginResponse, error) {
 	if err != nil {
 		return loginResponse{}, err
 	}
-	return loginResponse{AccessToken: access, TokenType: "bearer", RefreshToken: refresh}, nil
+	return loginResponse{AccessToken: access, TokenType: "bearer", RefreshToken: refresh,
+		MustChangePassword: u.MustChangePassword}, nil
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"platform/internal/db"
 )
@@ -27,7 +28,7 @@ type authUser struct {
 // UserByIIN loads the user with that IIN (with its TokenVersion), or errNoUser.
 func (repo *Repo) UserByIIN(ctx context.Context, iin string) (User, error) {
 	const q = `
-SELECT id, iin, full_name, phone, role::text AS role, photo, hashed_password, token_version
+SELECT id, iin, full_name, phone, role::text AS role, photo, hashed_password, token_version, must_change_password
 FROM users WHERE iin = $1`
 	return repo.user(ctx, q, iin)
 }
@@ -35,7 +36,7 @@ FROM users WHERE iin = $1`
 // UserByID loads the user with that id (with its TokenVersion), or errNoUser.
 func (repo *Repo) UserByID(ctx context.Context, id int32) (User, error) {
 	const q = `
-SELECT id, iin, full_name, phone, role::text AS role, photo, hashed_password, token_version
+SELECT id, iin, full_name, phone, role::text AS role, photo, hashed_password, token_version, must_change_password
 FROM users WHERE id = $1`
 	return repo.user(ctx, q, id)
 }
@@ -48,4 +49,14 @@ func (repo *Repo) user(ctx context.Context, q string, arg any) (User, error) {
 	u := row.User
 	u.TokenVersion = row.Version
 	return u, nil
+}
+
+// ReplaceHash stores newHash for the user unless the hash changed since it
+// was read as old (a password change meanwhile wins).
+func (repo *Repo) ReplaceHash(ctx context.Context, id int32, old, newHash string) error {
+	const q = `UPDATE users SET hashed_password = $3 WHERE id = $1 AND hashed_password = $2`
+	if _, err := repo.q.Exec(ctx, q, id, old, newHash); err != nil {
+		return fmt.Errorf("auth: replace hash: %w", err)
+	}
+	return nil
 }

@@ -2,30 +2,164 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"platform/internal/apperr"
 	"platform/internal/db"
 )
 
-// Throttle is the login throttle of API.md §0.5.4, kept in table
-// login_attempts so every instance shares it and it survives restarts.
+// Throttle is the login throttle of API.md §0.5.4. Its counter lives in
+// table login_attempts, so every instance shares it and it survives
+// restarts; only failed checks are counted. Concurrency is bounded in
+// memory: the checks of one key in flight at once hold a reservation each
+// against the key's remaining budget (5 − counted failures), a success
+// returns its reservation, a failure turns it into a counted failure. So
+// correct logins of one account never refuse each other (they queue for a
+// moment at most), while parallel guessing verifies at most 5 wrong
+// passwords per lock window on this instance.
 type Throttle struct {
 	q db.DBTX
+
+	mu   sync.Mutex
+	keys map[string]*keyGate
+}
+
+// maxFailures is the count that locks a key.
+const maxFailures = 5
+
+// keyGate is one key's in-memory reservations.
+type keyGate struct {
+	lock     chan struct{} // capacity 1: serialises read-and-reserve and recording
+	inflight int           // reservations held (checks in flight)
+	failed   int           // the key's failures as last read or counted here
+	changed  chan struct{} // closed and replaced whenever a check ends
+	refs     int           // callers using the gate (guarded by Throttle.mu)
 }
 
 // NewThrottle returns a Throttle on the given database.
-func NewThrottle(q db.DBTX) *Throttle { return &Throttle{q: q} }
+func NewThrottle(q db.DBTX) *Throttle { return &Throttle{q: q, keys: map[string]*keyGate{}} }
 
-// Attempt counts one login attempt for key in a single statement, so
-// concurrent attempts serialise on the row. It returns the minutes left
-// (≥ 1) when the key was already locked; then nothing changed and the
-// password must not be checked.
-func (t *Throttle) Attempt(ctx context.Context, key string) (lockedMinutes int, err error) {
-	// A lock that has expired, or a last failure over 15 minutes ago, restarts
-	// the count. The 5th counted failure sets the lock, yet that attempt is
-	// still verified. A refused attempt leaves last_failed_at unchanged, which
-	// is how RETURNING tells the two apart (now() is fixed per statement).
+// Locked is the 403 of a locked key (API.md §0.5.4), minutes rounded up.
+func Locked(minutes int) error {
+	return apperr.Forbidden(fmt.Sprintf("Превышено число попыток.Повторите через %d мин.", minutes))
+}
+
+// Check runs verify as one throttled password check of key: when the key is
+// locked it answers Locked without calling verify; otherwise it waits (while
+// ctx lives) until the key's budget admits one more check in flight, runs
+// verify, and records the outcome — a success clears the key, a failure is
+// counted (the 5th locks it). An error from verify (refused for load,
+// canceled before the check) returns the reservation uncounted. The outcome
+// is recorded even when the client has gone, so hanging up does not hide a
+// wrong guess.
+func (t *Throttle) Check(ctx context.Context, key string, verify func(context.Context) (bool, error)) (bool, error) {
+	g := t.gate(key)
+	defer t.unref(key, g)
+	for first := true; ; first = false {
+		select {
+		case g.lock <- struct{}{}:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+		// The row is read on arrival, and again after a wake-up only when
+		// failures were counted meanwhile (the key may be locked now): a
+		// crowd of correct logins of one account waits without re-reading.
+		if first || g.failed > 0 {
+			minutes, failed, err := t.state(ctx, key)
+			if err != nil {
+				<-g.lock
+				return false, err
+			}
+			if minutes > 0 {
+				<-g.lock
+				return false, Locked(minutes)
+			}
+			g.failed = failed
+		}
+		if g.inflight == 0 || g.inflight < maxFailures-g.failed {
+			g.inflight++
+			<-g.lock
+			break
+		}
+		changed := g.changed
+		<-g.lock
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+	ok, err := verify(ctx)
+	rctx := context.WithoutCancel(ctx)
+	g.lock <- struct{}{}
+	switch {
+	case err != nil:
+	case ok:
+		err = t.Reset(rctx, key)
+		g.failed = 0
+	default:
+		err = t.fail(rctx, key)
+		g.failed++
+	}
+	g.inflight--
+	close(g.changed)
+	g.changed = make(chan struct{})
+	<-g.lock
+	return ok, err
+}
+
+// gate returns key's gate, creating it, and takes a reference.
+func (t *Throttle) gate(key string) *keyGate {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	g := t.keys[key]
+	if g == nil {
+		g = &keyGate{lock: make(chan struct{}, 1), changed: make(chan struct{})}
+		t.keys[key] = g
+	}
+	g.refs++
+	return g
+}
+
+// unref drops a reference; the last one removes the gate.
+func (t *Throttle) unref(key string, g *keyGate) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if g.refs--; g.refs == 0 {
+		delete(t.keys, key)
+	}
+}
+
+// state reads the key's lock (minutes left, ≥ 1, or 0) and its current
+// count of failures: 0 when there is no row, the lock has ended or the last
+// failure is over 15 minutes old (the count restarts).
+func (t *Throttle) state(ctx context.Context, key string) (lockedMinutes, failed int, err error) {
+	const q = `
+SELECT CASE WHEN locked_until > now()
+            THEN GREATEST(1, CEIL(EXTRACT(EPOCH FROM locked_until - now()) / 60))::int ELSE 0 END,
+       CASE WHEN locked_until IS NOT NULL OR last_failed_at < now() - interval '15 minutes'
+            THEN 0 ELSE failed_count END
+FROM login_attempts WHERE iin = $1`
+	err = t.q.QueryRow(ctx, q, key).Scan(&lockedMinutes, &failed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("auth: read login attempts: %w", err)
+	}
+	return lockedMinutes, failed, nil
+}
+
+// fail counts one failed check of key in a single statement, so concurrent
+// failures (also from other instances) serialise on the row: a lock that
+// has expired, or a last failure over 15 minutes ago, restarts the count;
+// the 5th failure sets the lock. A key locked meanwhile stays as it is.
+func (t *Throttle) fail(ctx context.Context, key string) error {
 	const q = `
 INSERT INTO login_attempts AS la (iin, failed_count, last_failed_at, locked_until)
 VALUES ($1, 1, now(), NULL)
@@ -39,14 +173,11 @@ ON CONFLICT (iin) DO UPDATE SET
         WHEN la.locked_until IS NULL AND la.last_failed_at >= now() - interval '15 minutes'
              AND la.failed_count + 1 >= 5 THEN now() + interval '5 minutes'
         ELSE NULL END,
-    last_failed_at = CASE WHEN la.locked_until > now() THEN la.last_failed_at ELSE now() END
-RETURNING CASE WHEN locked_until > now() AND last_failed_at <> now()
-               THEN GREATEST(1, CEIL(EXTRACT(EPOCH FROM locked_until - now()) / 60))::int
-               ELSE 0 END`
-	if err := t.q.QueryRow(ctx, q, key).Scan(&lockedMinutes); err != nil {
-		return 0, fmt.Errorf("auth: count login attempt: %w", err)
+    last_failed_at = CASE WHEN la.locked_until > now() THEN la.last_failed_at ELSE now() END`
+	if _, err := t.q.Exec(ctx, q, key); err != nil {
+		return fmt.Errorf("auth: count failed login: %w", err)
 	}
-	return lockedMinutes, nil
+	return nil
 }
 
 // Reset clears the key's counter and lock (a successful login, a password reset).

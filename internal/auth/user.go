@@ -35,6 +35,9 @@ type User struct {
 	// TokenVersion is users.token_version, loaded only by this package
 	// (Authenticate, login): nil is an adopted row never revoked since.
 	TokenVersion *int32 `json:"-" db:"-"`
+	// MustChangePassword: the account still has the default password an
+	// import gave it (set by the import, cleared by any password change).
+	MustChangePassword bool `json:"-" db:"must_change_password"`
 }
 
 // tokenVersion is the generation new tokens carry: NULL counts as 0.

@@ -35,14 +35,18 @@ type Config struct {
 	DBMaxOverflow            int     `env:"DB_MAX_OVERFLOW" envDefault:"10"`
 	DBPoolTimeoutSeconds     float64 `env:"DB_POOL_TIMEOUT" envDefault:"30"`
 
-	HTTPAddr         string   `env:"HTTP_ADDR" envDefault:"127.0.0.1:8000"`
-	StaticDir        string   `env:"STATIC_DIR" envDefault:"./static"`
-	BcryptCost       int      `env:"BCRYPT_COST" envDefault:"12"`
-	LoginConcurrency int      `env:"LOGIN_CONCURRENCY"` // 0: runtime.GOMAXPROCS(0)
-	TrustedProxies   []string `env:"TRUSTED_PROXIES" envDefault:"127.0.0.0/8,::1/128" envSeparator:","`
-	MigrateOnStart   bool     `env:"MIGRATE_ON_START" envDefault:"true"`
-	LogFormat        string   `env:"LOG_FORMAT" envDefault:"text"`
-	LogLevel         string   `env:"LOG_LEVEL" envDefault:"info"`
+	HTTPAddr         string  `env:"HTTP_ADDR" envDefault:"127.0.0.1:8000"`
+	StaticDir        string  `env:"STATIC_DIR" envDefault:"./static"`
+	BcryptCost       int     `env:"BCRYPT_COST" envDefault:"12"`
+	LoginConcurrency int     `env:"LOGIN_CONCURRENCY"` // 0: runtime.GOMAXPROCS(0)
+	LoginMaxWaitSec  float64 `env:"LOGIN_MAX_WAIT" envDefault:"30"`
+	// DefaultPasswordCost hashes the IIN-derived default passwords of Excel
+	// imports; the first login rehashes them at BCRYPT_COST.
+	DefaultPasswordCost int      `env:"DEFAULT_PASSWORD_COST" envDefault:"4"`
+	TrustedProxies      []string `env:"TRUSTED_PROXIES" envDefault:"127.0.0.0/8,::1/128" envSeparator:","`
+	MigrateOnStart      bool     `env:"MIGRATE_ON_START" envDefault:"true"`
+	LogFormat           string   `env:"LOG_FORMAT" envDefault:"text"`
+	LogLevel            string   `env:"LOG_LEVEL" envDefault:"info"`
 	// APIDocs serves the OpenAPI document at GET /openapi.json (issue 14);
 	// off by default so production does not advertise its surface.
 	APIDocs bool `env:"API_DOCS" envDefault:"false"`
@@ -54,6 +58,11 @@ type Config struct {
 // PoolTimeout is DB_POOL_TIMEOUT as a duration.
 func (c Config) PoolTimeout() time.Duration {
 	return time.Duration(c.DBPoolTimeoutSeconds * float64(time.Second))
+}
+
+// LoginMaxWait is LOGIN_MAX_WAIT as a duration.
+func (c Config) LoginMaxWait() time.Duration {
+	return time.Duration(c.LoginMaxWaitSec * float64(time.Second))
 }
 
 // TokenTTL is ACCESS_TOKEN_EXPIRE_MINUTES as a duration.
@@ -132,6 +141,10 @@ func (c *Config) check() error {
 		return bad("BCRYPT_COST", "must be between 4 and 31")
 	case c.LoginConcurrency < 0:
 		return bad("LOGIN_CONCURRENCY", "must not be negative")
+	case c.LoginMaxWaitSec <= 0:
+		return bad("LOGIN_MAX_WAIT", "must be a positive number of seconds")
+	case c.DefaultPasswordCost < 4 || c.DefaultPasswordCost > c.BcryptCost:
+		return bad("DEFAULT_PASSWORD_COST", "must be between 4 and BCRYPT_COST")
 	case c.HTTPAddr == "":
 		return bad("HTTP_ADDR", "must not be empty")
 	case c.StaticDir == "":

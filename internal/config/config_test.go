@@ -29,7 +29,8 @@ func TestDefaults(t *testing.T) {
 	if cfg.DBPoolSize != 5 || cfg.DBMaxOverflow != 10 || cfg.PoolTimeout() != 30*time.Second {
 		t.Errorf("pool defaults: %d %d %s", cfg.DBPoolSize, cfg.DBMaxOverflow, cfg.PoolTimeout())
 	}
-	if cfg.HTTPAddr != "127.0.0.1:8000" || cfg.StaticDir != "./static" || cfg.BcryptCost != 12 {
+	if cfg.HTTPAddr != "127.0.0.1:8000" || cfg.StaticDir != "./static" || cfg.BcryptCost != 12 ||
+		cfg.LoginMaxWait() != 30*time.Second || cfg.DefaultPasswordCost != 4 {
 		t.Errorf("port defaults: %+v", cfg)
 	}
 	if !cfg.MigrateOnStart || cfg.LogFormat != "text" || cfg.LogLevel != "info" {
@@ -77,6 +78,9 @@ func TestRefusals(t *testing.T) {
 		{"pool timeout", "DB_POOL_TIMEOUT", "-1", "DB_POOL_TIMEOUT must be a positive"},
 		{"bcrypt cost low", "BCRYPT_COST", "3", "BCRYPT_COST must be between 4 and 31"},
 		{"bcrypt cost high", "BCRYPT_COST", "32", "BCRYPT_COST must be between 4 and 31"},
+		{"login max wait", "LOGIN_MAX_WAIT", "0", "LOGIN_MAX_WAIT must be a positive"},
+		{"default password cost low", "DEFAULT_PASSWORD_COST", "3", "DEFAULT_PASSWORD_COST must be between 4 and BCRYPT_COST"},
+		{"default password cost above bcrypt cost", "DEFAULT_PASSWORD_COST", "13", "DEFAULT_PASSWORD_COST must be between 4 and BCRYPT_COST"},
 		{"admin iin", "ADMIN_IIN", "12345", "ADMIN_IIN must be exactly 12 digits"},
 		{"trusted proxies", "TRUSTED_PROXIES", "10.0.0.0/33", "TRUSTED_PROXIES has an invalid CIDR"},
 		{"log format", "LOG_FORMAT", "xml", "LOG_FORMAT must be text or json"},

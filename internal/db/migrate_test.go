@@ -57,6 +57,8 @@ var wantConstraints = map[string]bool{
 	// Migration 6: sessions (token_version, refresh_tokens).
 	"refresh_families_pkey": false, "refresh_families_user_id_fkey": true,
 	"refresh_tokens_pkey": false, "refresh_tokens_token_hash_key": false, "refresh_tokens_family_id_fkey": true,
+	// Migration 7: import jobs.
+	"import_jobs_pkey": false, "import_jobs_status_check": false,
 }
 
 // wantIndexes are the SCHEMA.md indexes that are not behind a constraint,
@@ -77,7 +79,7 @@ var wantIndexes = map[string]bool{
 }
 
 var wantTables = []string{
-	"groups", "lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
+	"groups", "import_jobs", "lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
 	"questions", "refresh_families", "refresh_tokens", "results", "schema_migrations", "subject_group", "subjects", "submission_files",
 	"teacher_module", "tests", "user_group", "users",
 }
@@ -151,6 +153,7 @@ func TestMigrateFreshDatabase(t *testing.T) {
 		{"login_attempts", "failed_count", "0"},
 		{"login_attempts", "last_failed_at", "now()"},
 		{"users", "token_version", "1"},
+		{"users", "must_change_password", "false"}, // migration 8
 	} {
 		var got *string
 		err := conn.QueryRow(ctx, `

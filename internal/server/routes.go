@@ -23,7 +23,7 @@ import (
 //	/auth                  auth     login, token public; check Authn
 //	/user                  admin    admin/profile: the caller's own account (Authn)
 //	/admin/users           admin    admin/users (Admin)
-//	/admin/groups          admin    admin/groups with the Excel import (Admin)
+//	/admin/groups          admin    admin/groups with the Excel import and its jobs (Admin)
 //	/admin/modules         admin    admin/modules (Admin; GET /{module_id} Authn)
 //	/access                access   who sees what (Admin, Teacher, Authn)
 //	/lessons               lessons  lessons, homework, grading (Authn, Teacher)
@@ -41,7 +41,7 @@ func routes(r chi.Router, d Deps) {
 	r.Get("/readyz", web.Handle(readyz(d.Pool)))
 
 	g.Mount(r, "/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle, auth.NewSessions(d.Pool, d.Tokens)).Routes)
-	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store).Routes(r, g) // /user, /admin/{users,groups,modules}
+	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store, d.Lifetime).Routes(r, g) // /user, /admin/{users,groups,modules}
 	g.Mount(r, "/access", access.NewHandler(d.Pool).Routes)
 	g.Mount(r, "/lessons", lessons.NewHandler(d.Pool, d.Store).Routes, grades.NewHandler(d.Pool).Routes)
 	g.Mount(r, "/tests", tests.NewHandler(d.Pool).Routes)

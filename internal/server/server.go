@@ -27,6 +27,10 @@ type Deps struct {
 	Store          *storage.Store
 	PlaceURL       string
 	TrustedProxies []netip.Prefix
+	// Lifetime ends with the server: work detached from its request (an
+	// Excel import whose client left) stops then. Nil: such work ends only
+	// by itself.
+	Lifetime context.Context
 }
 
 // New returns the service's http.Handler.

@@ -48,6 +48,16 @@ func Logger(ctx context.Context) *slog.Logger {
 	return discard
 }
 
+// ClientIP is the client address Edge resolved (X-Forwarded-For believed
+// only from trusted proxies), or "" outside a request; the bcrypt queue
+// shares its slots fairly by it (API.md §0.5.5).
+func ClientIP(ctx context.Context) string {
+	if ri := infoFrom(ctx); ri != nil {
+		return ri.clientIP
+	}
+	return ""
+}
+
 // SetUserID records the authenticated user for the access log.
 func SetUserID(ctx context.Context, id int32) {
 	if ri := infoFrom(ctx); ri != nil {

@@ -8,9 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -64,6 +67,12 @@ var statusOf = map[apperr.Kind]int{
 	apperr.KindUnavailable:     http.StatusServiceUnavailable,
 }
 
+// RetryAfterSeconds is a 503's Retry-After: the expected wait rounded up
+// to whole seconds, at least 1.
+func RetryAfterSeconds(wait time.Duration) int {
+	return max(1, int(math.Ceil(wait.Seconds())))
+}
+
 // WriteError is the only function that turns an error into a response
 // (API.md §0.4). Application errors keep their status and detail; anything
 // else is logged once and answered with a generic 500.
@@ -96,7 +105,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		Logger(r.Context()).Debug("request refused", "status", status, "error", err)
 	}
 	if e.Kind == apperr.KindUnavailable {
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds(e.RetryAfter)))
 	}
 	if e.Challenge {
 		w.Header().Set("WWW-Authenticate", "Bearer")

@@ -5,6 +5,7 @@
 package groups
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -32,16 +33,19 @@ const groupNameMax = 100
 
 // Handler serves /admin/groups.
 type Handler struct {
-	pool   *db.Pool
-	repo   *repo
-	hasher *auth.Hasher
-	store  *storage.Store
+	pool     *db.Pool
+	repo     *repo
+	hasher   *auth.Hasher
+	store    *storage.Store
+	lifetime context.Context
 }
 
 // NewHandler returns the handler; hasher is the shared bcrypt pool (an
-// import hashes every new user's password in its slots).
-func NewHandler(pool *db.Pool, hasher *auth.Hasher, store *storage.Store) *Handler {
-	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, store: store}
+// import hashes every new user's password in its slots), lifetime the
+// server's: its end cancels imports still running detached from their
+// request (nil: they end only by themselves).
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, store *storage.Store, lifetime context.Context) *Handler {
+	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, store: store, lifetime: lifetime}
 }
 
 // create is POST /admin/groups/.

@@ -2,6 +2,7 @@ package groups
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"platform/internal/admin/internal/shared"
 	"platform/internal/apperr"
+	"platform/internal/auth"
 	"platform/internal/storage"
 	"platform/internal/web"
 )
@@ -24,13 +26,20 @@ const (
 	msgXLS           = "Формат .xls не поддерживается. Сохраните файл в формате .xlsx"
 	// importProgressEvery is how often (in rows) a large import logs progress.
 	importProgressEvery = 500
+	msgImportNotFound   = "Импорт не найден"
+	msgInternal         = "Internal Server Error"
+	msgImportStopped    = "Импорт прерван остановкой сервера"
 )
 
 // importGroup is POST /admin/groups/upload-excel: the upload goes to a
-// temporary file (the streaming parse of internal/xlsx reads it from there), bad
-// rows are reported, new users' passwords are hashed before the transaction
-// within the bcrypt slots, then the group, users and links are written in
-// one transaction.
+// temporary file (the streaming parse of internal/xlsx reads it from there)
+// and bad rows are reported, all within the request. The rest — new users'
+// default passwords hashed as bulk work, then the group, users and links in
+// one transaction — runs as an import job detached from the request (its
+// values kept, its cancellation not; the server's lifetime ends it), so a
+// client or proxy that gives up does not roll it back. The request waits for
+// the job while it lives and answers the job's outcome; the outcome is also
+// recorded in import_jobs for GET /admin/groups/imports/{import_id}.
 func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	up, err := storage.NewUpload(r, excelLimit, msgExcelTooLarge)
@@ -65,16 +74,84 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	log := web.Logger(ctx)
-	start := time.Now()
 	ros, err := parseRoster(tmp, size, importProgressEvery, func(n int) {
 		log.Info("excel import: rows read", "rows", n)
 	})
 	if err != nil {
 		return err
 	}
-	existing, err := h.repo.existingIINs(ctx, iinsOf(ros.Rows))
+	id, err := h.repo.startImport(ctx, part.ClientName(), len(ros.Rows))
 	if err != nil {
 		return err
+	}
+	jctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := func() bool { return false }
+	if h.lifetime != nil {
+		stop = context.AfterFunc(h.lifetime, cancel)
+	}
+	done := make(chan struct{})
+	var (
+		res  importResult
+		jerr error
+	)
+	go func() {
+		defer close(done)
+		defer cancel()
+		defer stop()
+		res, jerr = h.runImport(jctx, id, ros)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		log.Warn("excel import: client left; the import continues", "import_id", id)
+		return ctx.Err()
+	}
+	if jerr != nil {
+		return jerr
+	}
+	return web.OK(w, res)
+}
+
+// recordTimeout bounds writing an import's outcome, which must happen even
+// when the import was ended by shutdown.
+const recordTimeout = 10 * time.Second
+
+// runImport is the detached part of an import: hash, write, record the
+// outcome in import_jobs (also a failure: its client-safe detail).
+func (h *Handler) runImport(ctx context.Context, id int32, ros roster) (importResult, error) {
+	log := web.Logger(ctx).With("import_id", id)
+	start := time.Now()
+	res, err := h.writeRoster(ctx, ros)
+	res.ImportID = id
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if err != nil {
+		detail := msgInternal
+		if e, ok := apperr.As(err); ok && e.Kind != apperr.KindInternal {
+			detail = e.Detail
+		} else if errors.Is(err, context.Canceled) {
+			detail = msgImportStopped
+		}
+		log.Warn("excel import failed", "error", err, "duration_ms", time.Since(start).Milliseconds())
+		if rerr := h.repo.finishImport(rctx, id, statusFailed, nil, &detail); rerr != nil {
+			log.Error("excel import: record failure", "error", rerr)
+		}
+		return importResult{}, err
+	}
+	log.Info("excel import done", "group_id", res.GroupID, "created", res.Created,
+		"existing", res.Existing, "skipped", res.Skipped, "duration_ms", time.Since(start).Milliseconds())
+	if err := h.repo.finishImport(rctx, id, statusDone, &res, nil); err != nil {
+		return importResult{}, err
+	}
+	return res, nil
+}
+
+// writeRoster hashes the new users' default passwords (bulk work, no
+// connection held) and writes the group, users and links in one transaction.
+func (h *Handler) writeRoster(ctx context.Context, ros roster) (importResult, error) {
+	existing, err := h.repo.existingIINs(ctx, iinsOf(ros.Rows))
+	if err != nil {
+		return importResult{}, err
 	}
 	var fresh []rosterRow
 	for _, row := range ros.Rows {
@@ -84,21 +161,45 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 	}
 	hashes, err := h.hashDefaults(ctx, fresh)
 	if err != nil {
-		return err
+		return importResult{}, err
 	}
-
 	var res importResult
 	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		res, err = newRepo(tx).importRoster(ctx, ros, fresh, hashes)
 		return err
 	})
+	return res, err
+}
+
+// recentImportsMax bounds the import list: enough to find one whose client left.
+const recentImportsMax = 50
+
+// imports is GET /admin/groups/imports: the newest import jobs, by id — how
+// an admin whose upload was cut off finds its import_id.
+func (h *Handler) imports(w http.ResponseWriter, r *http.Request) error {
+	jobs, err := h.repo.recentImports(r.Context(), recentImportsMax)
 	if err != nil {
 		return err
 	}
-	log.Info("excel import done", "group_id", res.GroupID, "created", res.Created,
-		"existing", res.Existing, "skipped", res.Skipped, "duration_ms", time.Since(start).Milliseconds())
-	return web.OK(w, res)
+	return web.OK(w, jobs)
+}
+
+// importJob is GET /admin/groups/imports/{import_id}: an import's state and,
+// once done, the body upload-excel answered (or the failure's detail).
+func (h *Handler) importJob(w http.ResponseWriter, r *http.Request) error {
+	id, err := web.PathID(r, "import_id")
+	if err != nil {
+		return err
+	}
+	job, err := h.repo.importJob(r.Context(), id)
+	if errors.Is(err, shared.ErrNotFound) {
+		return apperr.NotFound(msgImportNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return web.OK(w, job)
 }
 
 // iinsOf lists the rows' IINs.
@@ -112,14 +213,16 @@ func iinsOf(rows []rosterRow) []string {
 
 // hashDefaults hashes the default password of each new user (first 3 +
 // last 3 digits of the IIN) in parallel, with as many workers as the shared
-// bcrypt pool has slots (more would only queue there); no database
-// connection is held meanwhile. The first failure cancels the rest.
+// bcrypt pool has slots (more would only queue there), as bulk work at
+// DEFAULT_PASSWORD_COST (auth.Hasher.HashDefault: logins go first); no
+// database connection is held meanwhile. The first failure cancels the rest.
 func (h *Handler) hashDefaults(ctx context.Context, rows []rosterRow) ([]string, error) {
 	hashes := make([]string, len(rows))
 	if len(rows) == 0 {
 		return hashes, nil
 	}
 	log := web.Logger(ctx)
+	ctx = auth.Bulk(ctx)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	next := make(chan int)
@@ -131,7 +234,7 @@ func (h *Handler) hashDefaults(ctx context.Context, rows []rosterRow) ([]string,
 		wg.Go(func() {
 			for i := range next {
 				iin := rows[i].IIN
-				hash, err := h.hasher.Hash(ctx, iin[:3]+iin[len(iin)-3:])
+				hash, err := h.hasher.HashDefault(ctx, iin[:3]+iin[len(iin)-3:])
 				if err != nil {
 					cancel(err)
 					continue

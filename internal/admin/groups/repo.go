@@ -2,6 +2,7 @@ package groups
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -123,8 +124,8 @@ func (r *repo) importRoster(ctx context.Context, ros roster, fresh []rosterRow, 
 		names[i], iins[i] = row.Name, row.IIN
 	}
 	const insertUsers = `
-INSERT INTO users (full_name, iin, role, hashed_password)
-SELECT n, i, 'student', p FROM unnest($1::text[], $2::text[], $3::text[]) AS t(n, i, p)
+INSERT INTO users (full_name, iin, role, hashed_password, must_change_password)
+SELECT n, i, 'student', p, true FROM unnest($1::text[], $2::text[], $3::text[]) AS t(n, i, p)
 ON CONFLICT (iin) DO NOTHING`
 	tag, err := r.db.Exec(ctx, insertUsers, names, iins, hashes)
 	if err != nil {
@@ -173,4 +174,56 @@ RETURNING id`
 		return false, fmt.Errorf("admin: import group: %w", err)
 	}
 	return false, nil
+}
+
+// startImport records a new running import job and returns its id. The file
+// name is cut to the column's 255 characters.
+func (r *repo) startImport(ctx context.Context, fileName string, rows int) (int32, error) {
+	if n := []rune(fileName); len(n) > 255 {
+		fileName = string(n[:255])
+	}
+	const q = `
+INSERT INTO import_jobs (status, file_name, row_count, started_at)
+VALUES ('running', $1, $2, now() AT TIME ZONE 'UTC') RETURNING id`
+	var id int32
+	if err := r.db.QueryRow(ctx, q, fileName, rows).Scan(&id); err != nil {
+		return 0, fmt.Errorf("admin: start import: %w", err)
+	}
+	return id, nil
+}
+
+// finishImport records an import's outcome: its result body or its error detail.
+func (r *repo) finishImport(ctx context.Context, id int32, status string, res *importResult, detail *string) error {
+	const q = `
+UPDATE import_jobs SET status = $2, result = $3, error = $4, finished_at = now() AT TIME ZONE 'UTC'
+WHERE id = $1`
+	var body []byte
+	if res != nil {
+		var err error
+		if body, err = json.Marshal(res); err != nil {
+			return fmt.Errorf("admin: encode import result: %w", err)
+		}
+	}
+	if _, err := r.db.Exec(ctx, q, id, status, body, detail); err != nil {
+		return fmt.Errorf("admin: finish import: %w", err)
+	}
+	return nil
+}
+
+// importJob reads one import job.
+func (r *repo) importJob(ctx context.Context, id int32) (importJobOut, error) {
+	const q = `
+SELECT id, status, file_name, row_count, result, error, started_at, finished_at
+FROM import_jobs WHERE id = $1`
+	rows, err := r.db.Query(ctx, q, id)
+	return shared.One[importJobOut](rows, err, "load import")
+}
+
+// recentImports reads the newest import jobs (at most n), by id.
+func (r *repo) recentImports(ctx context.Context, n int) ([]importJobOut, error) {
+	const q = `
+SELECT id, status, file_name, row_count, result, error, started_at, finished_at
+FROM (SELECT * FROM import_jobs ORDER BY id DESC LIMIT $1) j ORDER BY id`
+	rows, err := r.db.Query(ctx, q, n)
+	return shared.All[importJobOut](rows, err, "list imports")
 }

@@ -3,6 +3,7 @@
 package profile
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -40,15 +41,18 @@ var photoTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/g
 
 // Handler serves /user.
 type Handler struct {
-	pool   *db.Pool
-	repo   *repo
-	hasher *auth.Hasher
-	store  *storage.Store
+	pool     *db.Pool
+	repo     *repo
+	hasher   *auth.Hasher
+	throttle *auth.Throttle
+	store    *storage.Store
 }
 
-// NewHandler returns the handler; hasher is the shared bcrypt pool.
-func NewHandler(pool *db.Pool, hasher *auth.Hasher, store *storage.Store) *Handler {
-	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, store: store}
+// NewHandler returns the handler; hasher is the shared bcrypt pool,
+// throttle the login throttle (the current-password check is a password
+// oracle too, so it is throttled under the user's IIN).
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store) *Handler {
+	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, throttle: throttle, store: store}
 }
 
 // userByIIN is GET /user/by-iin/{iin}.
@@ -162,7 +166,11 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	me := auth.MustUser(ctx)
-	ok, err := h.hasher.Verify(ctx, me.HashedPassword, oldPw)
+	// Counted like a login under the same key (API.md §0.5.4): a locked
+	// IIN gets the login's 403, a wrong current password is a failure.
+	ok, err := h.throttle.Check(ctx, me.IIN, func(ctx context.Context) (bool, error) {
+		return h.hasher.Verify(ctx, me.HashedPassword, oldPw)
+	})
 	if err != nil {
 		return err
 	}

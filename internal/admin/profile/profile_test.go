@@ -154,6 +154,33 @@ func TestChangePassword(t *testing.T) {
 	env.Do(t, "PATCH", "/user/change-password", me, map[string]any{"old_password": "new-secret"}).HasIssue(t, "missing", "body.new_password")
 }
 
+// The current-password check is a password oracle: its failures count
+// against the login throttle of the user's IIN (API.md §0.5.4), and a
+// locked IIN gets the login's 403, also with the right password.
+func TestChangePasswordThrottled(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	me := env.User(t, auth.Student, apitest.WithPassword("old-secret"))
+	wrong := map[string]any{"old_password": "wrong-one", "new_password": "whatever"}
+	for range 4 {
+		env.Do(t, "PATCH", "/user/change-password", me, wrong).Error(t, 400, "Неверный текущий пароль")
+	}
+	// A login failure is the 5th of the same counter: locked.
+	env.Do(t, "POST", "/auth/login", apitest.User{}, map[string]any{"iin": me.IIN, "password": "bad"}).Status(t, 401)
+	locked := "Превышено число попыток.Повторите через 5 мин."
+	env.Do(t, "PATCH", "/user/change-password", me, map[string]any{"old_password": "old-secret", "new_password": "new-secret"}).
+		Error(t, 403, locked)
+	env.Do(t, "POST", "/auth/login", apitest.User{}, map[string]any{"iin": me.IIN, "password": "old-secret"}).Error(t, 403, locked)
+
+	// After the lock a correct check clears the counter, like a login.
+	env.Exec(t, `UPDATE login_attempts SET locked_until = now() - interval '1 second' WHERE iin = $1`, me.IIN)
+	env.Do(t, "PATCH", "/user/change-password", me, wrong).Status(t, 400)
+	env.Do(t, "PATCH", "/user/change-password", me, map[string]any{"old_password": "old-secret", "new_password": "new-secret"}).Status(t, 200)
+	if n := env.Count(t, `SELECT count(*) FROM login_attempts WHERE iin = $1`, me.IIN); n != 0 {
+		t.Errorf("counter kept after a correct current password")
+	}
+}
+
 // TestUploadPhotoRawFileName: the extension comes from the client's filename
 // exactly as sent (API.md §0.7: the text after the last "/"), not from a name
 // already reduced to its base, so "a.png/" has no extension.

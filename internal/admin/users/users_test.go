@@ -2,6 +2,7 @@ package users_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -133,6 +134,32 @@ func TestCreateUserRace(t *testing.T) {
 		if ok != 1 {
 			t.Fatalf("%s: %d successes, want 1", c.name, ok)
 		}
+	}
+}
+
+// Twenty concurrent creates are all served: each waits for a bcrypt slot
+// well within LOGIN_MAX_WAIT instead of meeting a fixed-length queue (the
+// port once answered half of them 503).
+func TestCreateUsersConcurrently(t *testing.T) {
+	t.Parallel()
+	env := apitest.NewWith(t, apitest.Options{BcryptSlots: 1})
+	admin := env.User(t, auth.Admin)
+	const n = 20
+	res := make([]*apitest.Response, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			res[i], errs[i] = env.Try("POST", "/admin/users/", admin,
+				map[string]any{"iin": fmt.Sprintf("5000000000%02d", i), "full_name": "Параллельно", "password": "p"})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		r.Status(t, 200)
 	}
 }
 

@@ -166,14 +166,15 @@ func FilePart(up *storage.Upload, name string) (storage.Part, error) {
 // SetPassword hashes pw (in a bcrypt slot, no connection held) and stores
 // it for the IIN; ErrNotFound when no user has it. A change or a reset is a
 // user-visible password event: moving token_version on revokes the user's
-// tokens on every instance (issue 15). A rehash-on-login must write the hash
-// alone.
+// tokens on every instance (issue 15), and a password given by the person or
+// an admin ends must_change_password (it replaces the imported default). A
+// rehash-on-login writes the hash alone (auth.Repo.ReplaceHash).
 func SetPassword(ctx context.Context, hasher *auth.Hasher, q db.DBTX, iin, pw string) error {
 	hash, err := hasher.Hash(ctx, pw)
 	if err != nil {
 		return err
 	}
-	const set = `UPDATE users SET hashed_password = $2, token_version = coalesce(token_version, 0) + 1 WHERE iin = $1`
+	const set = `UPDATE users SET hashed_password = $2, token_version = coalesce(token_version, 0) + 1, must_change_password = false WHERE iin = $1`
 	found, err := Exec(ctx, q, "set password", set, iin, hash)
 	if err != nil {
 		return err
