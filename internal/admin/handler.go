@@ -13,6 +13,7 @@ import (
 	"platform/internal/admin/users"
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/ratelimit"
 	"platform/internal/storage"
 )
 
@@ -26,10 +27,10 @@ type Handler struct {
 
 // NewHandler returns the handler; hasher is the shared bcrypt pool (every
 // hash of these endpoints runs in its slots), throttle the login throttle a
-// password reset clears.
-func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store) *Handler {
+// password reset clears, lookups the per-user limit of GET /user/by-iin.
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store, lookups *ratelimit.Keyed) *Handler {
 	return &Handler{
-		profile: profile.NewHandler(pool, hasher, store),
+		profile: profile.NewHandler(pool, hasher, store, lookups),
 		users:   users.NewHandler(pool, hasher, throttle, store),
 		groups:  groups.NewHandler(pool, hasher, store),
 		modules: modules.NewHandler(pool, store),

@@ -20,6 +20,7 @@ const (
 	KindNotFound                    // 404
 	KindTooLarge                    // 413
 	KindUnavailable                 // 503 with Retry-After
+	KindTooManyRequests             // 429 with Retry-After (a per-user rate limit)
 )
 
 // Error is the application error. Detail is safe to show; Err is the cause,
@@ -30,6 +31,8 @@ type Error struct {
 	Err    error
 	// Challenge asks the edge to add "WWW-Authenticate: Bearer" (401s of §0.5.1).
 	Challenge bool
+	// RetryAfter, when positive, is the Retry-After header in whole seconds.
+	RetryAfter int
 }
 
 func (e *Error) Error() string {
@@ -61,6 +64,11 @@ func TooLarge(detail string) *Error { return &Error{Kind: KindTooLarge, Detail: 
 // Overloaded is the 503 of API.md §0.4 (pool wait exceeded, bcrypt queue full).
 func Overloaded(cause error) *Error {
 	return &Error{Kind: KindUnavailable, Detail: "Сервер перегружен, повторите попытку позже", Err: cause}
+}
+
+// TooManyRequests is a 429 telling the client to wait retryAfter seconds.
+func TooManyRequests(detail string, retryAfter int) *Error {
+	return &Error{Kind: KindTooManyRequests, Detail: detail, RetryAfter: retryAfter}
 }
 
 // Internal is a 500 whose detail the client still sees (e.g. "Ошибка при сохранении файла");

@@ -3,7 +3,9 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -51,6 +53,10 @@ func (t *Tokens) Verify(token string) (string, error) {
 	sub, ok := claims["sub"].(string)
 	if !ok || sub == "" {
 		return "", fmt.Errorf("%w: no subject", errBadToken)
+	}
+	// A subject PostgreSQL cannot compare (not UTF-8, NUL) is no IIN: 401, not a 500.
+	if !utf8.ValidString(sub) || strings.IndexByte(sub, 0) >= 0 {
+		return "", fmt.Errorf("%w: subject is not text", errBadToken)
 	}
 	return sub, nil
 }

@@ -399,3 +399,13 @@ func ParseInt32(s string) (id int32, ok bool) {
 	}
 	return int32(n), true
 }
+
+// TooLong is the 422 string_too_long at loc when s has more than n
+// characters (for text read outside a JSON body, e.g. a form field), or nil.
+func TooLong(loc []any, s string, n int) error {
+	if utf8.RuneCountInString(s) <= n {
+		return nil
+	}
+	return apperr.Invalid(apperr.Issue{Type: "string_too_long", Loc: loc, Input: s,
+		Msg: fmt.Sprintf("String should have at most %d %s", n, characters(n)), Ctx: map[string]any{"max_length": n}})
+}

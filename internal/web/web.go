@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -21,10 +22,15 @@ import (
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // Handle adapts h to http.HandlerFunc; any error goes to WriteError, so a
-// handler cannot write half a response and forget to return.
+// handler cannot write half a response and forget to return. Path
+// parameters and the query string pass CheckInput first.
 func Handle(h HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
+		err := CheckInput(r)
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
 			WriteError(w, r, err)
 		}
 	}
@@ -62,6 +68,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.KindNotFound:        http.StatusNotFound,
 	apperr.KindTooLarge:        http.StatusRequestEntityTooLarge,
 	apperr.KindUnavailable:     http.StatusServiceUnavailable,
+	apperr.KindTooManyRequests: http.StatusTooManyRequests,
 }
 
 // WriteError is the only function that turns an error into a response
@@ -97,6 +104,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if e.Kind == apperr.KindUnavailable {
 		w.Header().Set("Retry-After", "1")
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	if e.Challenge {
 		w.Header().Set("WWW-Authenticate", "Bearer")

@@ -52,7 +52,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	o := b.Root().Object()
 	name := shared.StrMax(o.Field("name"), groupNameMax)
-	desc, _ := o.Field("description").OptStr()
+	desc := shared.OptStrMax(o.Field("description"), web.MaxGroupDescription)
 	if err := b.Err(); err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	o := b.Root().Object()
 	title := shared.StrMax(o.Field("title"), titleMax)
 	course := shared.OptStrMax(o.Field("course"), courseMax)
-	desc, _ := o.Field("description").OptStr()
+	desc := shared.OptStrMax(o.Field("description"), web.MaxModuleDescription)
 	if err := b.Err(); err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 		u.Title = shared.StrMax(o.Field("title"), titleMax)
 	}
 	u.Course = shared.OptStrMax(o.Field("course"), courseMax)
-	u.Desc, _ = o.Field("description").OptStr()
+	u.Desc = shared.OptStrMax(o.Field("description"), web.MaxModuleDescription)
 	if err := b.Err(); err != nil {
 		return err
 	}
