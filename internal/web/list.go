@@ -165,3 +165,16 @@ const (
 	MaxQuestionText = 2000
 	MaxOptionText   = 500
 )
+
+// List answers a list already in memory, page applied, encoding one
+// element at a time (see Stream).
+func List[T any](w http.ResponseWriter, r *http.Request, p Page, items []T) error {
+	return Stream(w, r, func(yield func(T) error) error {
+		for _, it := range Slice(p, items) {
+			if err := yield(it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
