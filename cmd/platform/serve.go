@@ -109,6 +109,11 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 		Store:          store,
 		PlaceURL:       cfg.PlaceURL,
 		TrustedProxies: cfg.TrustedPrefixes,
+		Limits: server.Limits{
+			MaxSubmissionsPerLesson: cfg.MaxSubmissionsPerLesson,
+			IINLookupsPerMinute:     cfg.IINLookupsPerMinute,
+			IINLookupBurst:          cfg.IINLookupBurst,
+		},
 	})
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,

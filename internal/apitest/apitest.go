@@ -46,6 +46,7 @@ type Options struct {
 	BcryptCost     int            // default 4 (bcrypt's minimum: tests stay fast)
 	Secret         string         // default TestSecret
 	TLS            bool           // serve over HTTPS (httptest's certificate)
+	Limits         server.Limits  // default: the server's defaults
 }
 
 // AuthQueries is what authentication costs every request with a token: the
@@ -126,7 +127,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	}
 	h := server.New(server.Deps{
 		Log: log, Pool: pool, Tokens: env.Tokens, Hasher: env.Hasher, Store: store,
-		PlaceURL: o.PlaceURL, TrustedProxies: o.TrustedProxies,
+		PlaceURL: o.PlaceURL, TrustedProxies: o.TrustedProxies, Limits: o.Limits,
 	})
 	if o.TLS {
 		env.Server = httptest.NewTLSServer(h)

@@ -99,13 +99,29 @@ func jsonInvalid(raw []byte, err error) error {
 		offset = int64(len(raw))
 	}
 	msg := "Expecting value"
-	switch {
-	case syn != nil && syn.Error() != "":
-		msg = syn.Error()
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		msg = "Unexpected end of input"
+	if syn != nil {
+		msg = pythonJSONError(syn.Error())
 	}
 	return invalidAt(raw, offset, msg)
+}
+
+// pythonJSONError names a syntax error in the words of Python's json module
+// (FastAPI's ctx.error) instead of Go's parser message, which describes the
+// parser and is not shown to clients.
+func pythonJSONError(goMsg string) string {
+	switch {
+	case strings.Contains(goMsg, "beginning of object key"):
+		return "Expecting property name enclosed in double quotes"
+	case strings.Contains(goMsg, "after object key:value pair"), strings.Contains(goMsg, "after array element"):
+		return "Expecting ',' delimiter"
+	case strings.Contains(goMsg, "after object key"):
+		return "Expecting ':' delimiter"
+	case strings.Contains(goMsg, "in string escape code"):
+		return "Invalid \\escape"
+	case strings.Contains(goMsg, "in string literal"):
+		return "Invalid control character"
+	}
+	return "Expecting value"
 }
 
 // invalidAt is the json_invalid issue for the byte offset; Python's json (and
