@@ -45,8 +45,8 @@ func TestContentURLRule(t *testing.T) {
 	desc := body("https://v")
 	desc["description"] = strings.Repeat("я", web.MaxLessonDescription+1)
 	f.env.Do(t, "POST", path, f.teacher, desc).HasIssue(t, "string_too_long", "body.description")
-	if n := f.env.Count(t, `SELECT count(*) FROM lessons WHERE subject_id = $1`, f.subjectID); n != 6 {
-		t.Errorf("%d lessons, want the 6 accepted", n)
+	if n := f.env.Count(t, `SELECT count(*) FROM lessons WHERE subject_id = $1`, f.subjectID); n != 1+6 {
+		t.Errorf("%d lessons, want the fixture's and the 6 accepted", n)
 	}
 }
 
