@@ -117,6 +117,11 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 		PlaceURL:       cfg.PlaceURL,
 		TrustedProxies: cfg.TrustedPrefixes,
 		Lifetime:       lifetime,
+		Limits: server.Limits{
+			MaxSubmissionsPerLesson: cfg.MaxSubmissionsPerLesson,
+			IINLookupsPerMinute:     cfg.IINLookupsPerMinute,
+			IINLookupBurst:          cfg.IINLookupBurst,
+		},
 	})
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,

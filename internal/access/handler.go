@@ -117,6 +117,10 @@ func (h *Handler) teacherToSubject(w http.ResponseWriter, r *http.Request) error
 
 // moduleGroups: GET /module/{module_id}/groups (admin) → [GroupRef…].
 func (h *Handler) moduleGroups(w http.ResponseWriter, r *http.Request) error {
+	page, pageErr := web.ParsePage(r)
+	if pageErr != nil {
+		return pageErr
+	}
 	moduleID, err := web.PathID(r, "module_id")
 	if err != nil {
 		return err
@@ -137,7 +141,7 @@ func (h *Handler) moduleGroups(w http.ResponseWriter, r *http.Request) error {
 	for i, g := range groups {
 		out[i] = groupRef{ID: g.ID, Title: g.Name, Name: g.Name, Description: g.Description}
 	}
-	return web.OK(w, out)
+	return web.List(w, r, page, out)
 }
 
 // adminModules: GET /admin-modules (admin) → every ModuleResponse.
@@ -166,6 +170,11 @@ func (h *Handler) myModules(w http.ResponseWriter, r *http.Request) error {
 // set, to that teacher's modules (TeacherModuleIDs with viaGroups).
 func (h *Handler) modules(w http.ResponseWriter, r *http.Request, f catalog.Filter, teacherID int32, viaGroups bool) error {
 	ctx := r.Context()
+	page, err := web.ParsePage(r)
+	if err != nil {
+		return err
+	}
+	f.Limit, f.Offset = page.Limit, page.Offset
 	if teacherID != 0 {
 		ids, err := h.repo.TeacherModuleIDs(ctx, teacherID, viaGroups)
 		if err != nil {
@@ -177,7 +186,7 @@ func (h *Handler) modules(w http.ResponseWriter, r *http.Request, f catalog.Filt
 	if err != nil {
 		return err
 	}
-	return web.OK(w, ms)
+	return web.List(w, r, web.FullPage, ms)
 }
 
 // myModule: GET /my-modules/{module_id} (auth; read module) → the module
@@ -240,6 +249,10 @@ func (h *Handler) teacherModule(w http.ResponseWriter, r *http.Request) error {
 // teacherSubjects: GET /teacher-subjects (teacher) → the subjects the
 // teacher teaches; admins: every subject.
 func (h *Handler) teacherSubjects(w http.ResponseWriter, r *http.Request) error {
+	page, pageErr := web.ParsePage(r)
+	if pageErr != nil {
+		return pageErr
+	}
 	ctx := r.Context()
 	u := auth.MustUser(ctx)
 	var f catalog.SubjectFilter
@@ -250,11 +263,15 @@ func (h *Handler) teacherSubjects(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return web.OK(w, ss)
+	return web.List(w, r, page, ss)
 }
 
 // subjectLessons: GET /subjects/{subject_id}/lessons (auth; read subject).
 func (h *Handler) subjectLessons(w http.ResponseWriter, r *http.Request) error {
+	page, pageErr := web.ParsePage(r)
+	if pageErr != nil {
+		return pageErr
+	}
 	subjectID, err := web.PathID(r, "subject_id")
 	if err != nil {
 		return err
@@ -276,7 +293,7 @@ func (h *Handler) subjectLessons(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.OK(w, ls)
+	return web.List(w, r, page, ls)
 }
 
 // linkSubjectGroup: POST /subjects/{subject_id}/groups/{group_id} (admin).

@@ -15,6 +15,7 @@ import (
 	"platform/internal/admin/users"
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/ratelimit"
 	"platform/internal/storage"
 )
 
@@ -28,11 +29,12 @@ type Handler struct {
 
 // NewHandler returns the handler; hasher is the shared bcrypt pool (every
 // hash of these endpoints runs in its slots), throttle the login throttle (a
-// password reset clears it, a password change counts against it), lifetime
-// the server's (it ends Excel imports still running detached).
-func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store, lifetime context.Context) *Handler {
+// password reset clears it, a password change counts against it), lookups the
+// per-user limit of GET /user/by-iin, lifetime the server's (it ends Excel
+// imports still running detached).
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store, lookups *ratelimit.Keyed, lifetime context.Context) *Handler {
 	return &Handler{
-		profile: profile.NewHandler(pool, hasher, throttle, store),
+		profile: profile.NewHandler(pool, hasher, throttle, store, lookups),
 		users:   users.NewHandler(pool, hasher, throttle, store),
 		groups:  groups.NewHandler(pool, hasher, store, lifetime),
 		modules: modules.NewHandler(pool, store),

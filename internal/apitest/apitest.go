@@ -48,6 +48,7 @@ type Options struct {
 	LoginMaxWait   time.Duration  // default 30s
 	Secret         string         // default TestSecret
 	TLS            bool           // serve over HTTPS (httptest's certificate)
+	Limits         server.Limits  // default: the server's defaults
 
 	databaseURL string // set by Twin: serve this database instead of a fresh one
 }
@@ -145,7 +146,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	t.Cleanup(stop)
 	h := server.New(server.Deps{
 		Log: log, Pool: pool, Tokens: env.Tokens, Hasher: env.Hasher, Store: store,
-		PlaceURL: o.PlaceURL, TrustedProxies: o.TrustedProxies, Lifetime: lifetime,
+		PlaceURL: o.PlaceURL, TrustedProxies: o.TrustedProxies, Lifetime: lifetime, Limits: o.Limits,
 	})
 	if o.TLS {
 		env.Server = httptest.NewTLSServer(h)

@@ -21,6 +21,7 @@ const (
 	KindNotFound                    // 404
 	KindTooLarge                    // 413
 	KindUnavailable                 // 503 with Retry-After
+	KindTooManyRequests             // 429 with Retry-After (a per-user rate limit)
 )
 
 // Error is the application error. Detail is safe to show; Err is the cause,
@@ -65,6 +66,11 @@ func TooLarge(detail string) *Error { return &Error{Kind: KindTooLarge, Detail: 
 // Overloaded is the 503 of API.md §0.4 (pool wait exceeded, bcrypt queue full).
 func Overloaded(cause error) *Error {
 	return &Error{Kind: KindUnavailable, Detail: "Сервер перегружен, повторите попытку позже", Err: cause}
+}
+
+// TooManyRequests is a 429 telling the client to wait retryAfter seconds.
+func TooManyRequests(detail string, retryAfter int) *Error {
+	return &Error{Kind: KindTooManyRequests, Detail: detail, RetryAfter: time.Duration(retryAfter) * time.Second}
 }
 
 // Internal is a 500 whose detail the client still sees (e.g. "Ошибка при сохранении файла");

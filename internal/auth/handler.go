@@ -3,9 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
-	"mime"
 	"net/http"
-	"strings"
 	"unicode/utf8"
 
 	"platform/internal/apperr"
@@ -163,32 +161,9 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	return web.OK(w, res)
 }
 
-// readForm parses an urlencoded or multipart form, capped like JSON bodies.
-func readForm(r *http.Request) (map[string][]string, error) {
-	r.Body = http.MaxBytesReader(nil, r.Body, web.MaxJSONBody)
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	var err error
-	switch {
-	case mt == "multipart/form-data":
-		err = r.ParseMultipartForm(web.MaxJSONBody)
-		if err == nil {
-			return r.MultipartForm.Value, nil
-		}
-	case mt == "application/x-www-form-urlencoded":
-		err = r.ParseForm()
-		if err == nil {
-			return r.PostForm, nil
-		}
-	default:
-		return map[string][]string{}, nil
-	}
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, apperr.TooLarge("Request Entity Too Large")
-	}
-	return nil, apperr.Invalid(apperr.Issue{Type: "value_error", Loc: []any{"body"},
-		Msg: "Value error, " + strings.TrimPrefix(err.Error(), "http: "), Input: nil})
-}
+// readForm is the OAuth2 form, read at the edge (web.ReadForm: capped, no
+// parser messages in a 422, UTF-8 without NUL).
+func readForm(r *http.Request) (map[string][]string, error) { return web.ReadForm(r) }
 
 type checkResponse struct {
 	Status             string    `json:"status"`

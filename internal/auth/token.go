@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -85,6 +87,10 @@ func (t *Tokens) Verify(token string) (Claims, error) {
 	sub, ok := claims["sub"].(string)
 	if !ok || sub == "" {
 		return Claims{}, fmt.Errorf("%w: no subject", errBadToken)
+	}
+	// A subject PostgreSQL cannot compare (not UTF-8, NUL) is no IIN: 401, not a 500.
+	if !utf8.ValidString(sub) || strings.IndexByte(sub, 0) >= 0 {
+		return Claims{}, fmt.Errorf("%w: subject is not text", errBadToken)
 	}
 	c := Claims{Subject: sub}
 	if c.UserID, err = intClaim(claims, "uid"); err != nil {

@@ -21,6 +21,8 @@ type Filter struct {
 	ModuleIDs  []int32    // nil = every module
 	Viewer     *auth.User // a student → only the subjects they may read (§0.6 "visible subjects"); nil, teacher or admin → all subjects
 	ResultsFor int32      // non-zero → each lesson's Result is this user's latest result for the lesson (by submitted_at desc, then id desc), else null
+	Limit      int        // > 0 → at most this many modules (a page of the list)
+	Offset     int        // modules skipped before the page
 }
 
 // studentID is the viewer's id when the viewer is a student (whose reads
@@ -46,12 +48,13 @@ SELECT m.id, m.title, m.course, m.description, m.created_at
 FROM modules m
 WHERE ($1 OR m.id = ANY($2))
   AND ($3 = 0 OR EXISTS (SELECT 1 FROM ` + policy.StudentReads + ` r WHERE r.user_id = $3 AND r.module_id = m.id))
-ORDER BY m.id`
+ORDER BY m.id
+LIMIT NULLIF($4::int, 0) OFFSET $5`
 	ids := f.ModuleIDs
 	if ids == nil {
 		ids = []int32{}
 	}
-	rows, err := q.Query(ctx, sql, f.ModuleIDs == nil, ids, f.studentID())
+	rows, err := q.Query(ctx, sql, f.ModuleIDs == nil, ids, f.studentID(), f.Limit, f.Offset)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: modules: %w", err)
 	}

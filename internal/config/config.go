@@ -51,6 +51,11 @@ type Config struct {
 	// off by default so production does not advertise its surface.
 	APIDocs bool `env:"API_DOCS" envDefault:"false"`
 
+	// Per-user caps against abuse (issue 10; README "Limits").
+	MaxSubmissionsPerLesson int `env:"MAX_SUBMISSIONS_PER_LESSON" envDefault:"20"`
+	IINLookupsPerMinute     int `env:"IIN_LOOKUPS_PER_MINUTE" envDefault:"30"`
+	IINLookupBurst          int `env:"IIN_LOOKUP_BURST" envDefault:"10"`
+
 	// Derived by Load.
 	TrustedPrefixes []netip.Prefix `env:"-"`
 }
@@ -149,6 +154,12 @@ func (c *Config) check() error {
 		return bad("HTTP_ADDR", "must not be empty")
 	case c.StaticDir == "":
 		return bad("STATIC_DIR", "must not be empty")
+	case c.MaxSubmissionsPerLesson < 1:
+		return bad("MAX_SUBMISSIONS_PER_LESSON", "must be a positive integer")
+	case c.IINLookupsPerMinute < 1:
+		return bad("IIN_LOOKUPS_PER_MINUTE", "must be a positive integer")
+	case c.IINLookupBurst < 1:
+		return bad("IIN_LOOKUP_BURST", "must be a positive integer")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return bad("LOG_FORMAT", fmt.Sprintf("must be text or json (got %q)", c.LogFormat))
 	}

@@ -22,10 +22,14 @@ func NewHandler(pool *db.Pool) *Handler { return &Handler{repo: NewRepo(pool)} }
 
 // summary is GET /lessons/student/grades: the caller's own data, any role.
 func (h *Handler) summary(w http.ResponseWriter, r *http.Request) error {
+	page, pageErr := web.ParsePage(r)
+	if pageErr != nil {
+		return pageErr
+	}
 	u := auth.MustUser(r.Context())
 	gs, err := h.repo.ForUser(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
-	return web.OK(w, gs)
+	return web.List(w, r, page, gs)
 }

@@ -44,7 +44,7 @@ func TestAccessMatrix(t *testing.T) {
 		send   sender
 		want   [6]outcome // admin, teacher, other teacher, student, outsider, no token
 	}{
-		{"create lesson", "POST", func() string { return fmt.Sprintf("/lessons/add/subjects/%d", f.subjectID) }, jsonBody(map[string]any{"title": "T", "type": "video", "content_url": "u"}),
+		{"create lesson", "POST", func() string { return fmt.Sprintf("/lessons/add/subjects/%d", f.subjectID) }, jsonBody(map[string]any{"title": "T", "type": "video", "content_url": "https://u"}),
 			[6]outcome{ok, ok, {403, "Нет доступа к предмету"}, {403, teacherOnly}, {403, teacherOnly}, {401, anon}}},
 		{"get lesson", "GET", lessonPath("/lessons/%d"), jsonBody(nil),
 			[6]outcome{ok, ok, ok, ok, {404, "Урок не найден или доступ запрещён"}, {401, anon}}},

@@ -26,11 +26,16 @@ import (
 type Handler struct {
 	pool  *db.Pool
 	store *storage.Store
+	// maxSubmissions caps one student's submissions to one lesson (a
+	// comment-only submission costs no upload, so without a cap one student
+	// could add rows until every list of the lesson exhausts memory).
+	maxSubmissions int
 }
 
-// NewHandler returns the /lessons handler.
-func NewHandler(pool *db.Pool, store *storage.Store) *Handler {
-	return &Handler{pool: pool, store: store}
+// NewHandler returns the /lessons handler; maxSubmissions is the
+// per-student, per-lesson cap on homework submissions.
+func NewHandler(pool *db.Pool, store *storage.Store, maxSubmissions int) *Handler {
+	return &Handler{pool: pool, store: store, maxSubmissions: maxSubmissions}
 }
 
 // create is POST /lessons/add/subjects/{subject_id}.
@@ -51,10 +56,14 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	if s, ok := typ.Str(); ok && typ.MaxLen(s, 20) {
 		in.Type = s
 	}
-	if s, ok := contentURL.Str(); ok {
-		in.ContentURL = s
+	if s, ok := contentURL.Str(); ok && contentURL.MaxLen(s, web.MaxContentURL) {
+		if storage.ValidContentURL(s) {
+			in.ContentURL = s
+		} else {
+			contentURL.Fail("value_error", "Value error, "+storage.ContentURLRefused, map[string]any{"error": storage.ContentURLRefused})
+		}
 	}
-	if s, ok := description.OptStr(); ok {
+	if s, ok := description.OptStr(); ok && (s == nil || description.MaxLen(*s, web.MaxLessonDescription)) {
 		in.Description = s
 	}
 	in.TestID, _ = o.Field("test_id").OptInt()

@@ -47,6 +47,11 @@ func (h *Handler) submitHomework(w http.ResponseWriter, r *http.Request) error {
 	if err := h.requireRead(ctx, u, lessonID); err != nil {
 		return err
 	}
+	// The cap is checked before the body is read (no upload is wasted) and
+	// again in the transaction, under a lock, so parallel submits cannot pass it.
+	if err := h.checkSubmissionCap(ctx, NewRepo(h.pool), lessonID, u.ID); err != nil {
+		return err
+	}
 	hw, err := h.receiveHomework(r, lessonID, u.ID)
 	if apperr.Is(err, apperr.KindInternal) && h.lessonGone(ctx, lessonID) {
 		// Deleting the lesson meanwhile removed its homework folder under the
@@ -62,7 +67,14 @@ func (h *Handler) submitHomework(w http.ResponseWriter, r *http.Request) error {
 			stored[i] = storage.Stored(rel)
 		}
 		err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
-			_, err := NewRepo(tx).InsertSubmission(ctx, lessonID, u.ID, hw.comment, stored)
+			repo := NewRepo(tx)
+			if err := repo.LockSubmissions(ctx, lessonID, u.ID); err != nil {
+				return err
+			}
+			if err := h.checkSubmissionCap(ctx, repo, lessonID, u.ID); err != nil {
+				return err
+			}
+			_, err := repo.InsertSubmission(ctx, lessonID, u.ID, hw.comment, stored)
 			return err
 		})
 	}
@@ -71,6 +83,19 @@ func (h *Handler) submitHomework(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return web.OK(w, uploaded{Detail: "Файлы успешно загружены", Count: len(hw.files)})
+}
+
+// checkSubmissionCap refuses a submission beyond the per-student,
+// per-lesson cap with 400 (README, "Limits").
+func (h *Handler) checkSubmissionCap(ctx context.Context, repo *Repo, lessonID, userID int32) error {
+	n, err := repo.CountSubmissions(ctx, lessonID, userID)
+	if err != nil {
+		return err
+	}
+	if n >= h.maxSubmissions {
+		return apperr.BadRequest(fmt.Sprintf("Можно отправить не более %d работ к одному уроку", h.maxSubmissions))
+	}
+	return nil
 }
 
 // requireRead checks §0.6 "read lesson" for the homework upload.
@@ -130,6 +155,9 @@ func (h *Handler) receiveHomework(r *http.Request, lessonID, userID int32) (home
 			var c string
 			if c, err = up.Value(p); err == nil {
 				c, err = formText(c, "comment")
+			}
+			if err == nil {
+				err = web.TooLong([]any{"body", "comment"}, c, web.MaxComment)
 			}
 			hw.comment = &c
 		default:
@@ -191,29 +219,32 @@ func (h *Handler) saveHomeworkFile(up *storage.Upload, p storage.Part, count int
 // own rows only, so no lesson check (an unknown lesson gives []).
 func (h *Handler) mySubmissions(w http.ResponseWriter, r *http.Request) error {
 	ctx, u := r.Context(), auth.MustUser(r.Context())
-	lessonID, err := web.PathID(r, "lesson_id")
-	if err != nil {
+	lessonID, pathErr := web.PathID(r, "lesson_id")
+	page, pageErr := web.ParsePage(r)
+	if err := apperr.JoinInvalid(pathErr, pageErr); err != nil {
 		return err
 	}
-	subs, err := NewRepo(h.pool).MySubmissions(ctx, lessonID, u.ID)
-	if err != nil {
-		return err
-	}
-	return web.OK(w, subs)
+	return web.Stream(w, r, func(yield func(Submission) error) error {
+		return NewRepo(h.pool).MySubmissions(ctx, lessonID, u.ID, page, yield)
+	})
 }
 
 // lessonSubmissions is GET /lessons/{lesson_id}/submissions/files.
 func (h *Handler) lessonSubmissions(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
+	page, pageErr := web.ParsePage(r)
+	if pageErr != nil {
+		_, pathErr := web.PathID(r, "lesson_id")
+		return apperr.JoinInvalid(pathErr, pageErr)
+	}
 	lessonID, err := h.requireReview(r)
 	if err != nil {
 		return err
 	}
-	subs, err := NewRepo(h.pool).LessonSubmissions(ctx, lessonID, queryValue(r.URL.RawQuery, "search"))
-	if err != nil {
-		return err
-	}
-	return web.OK(w, subs)
+	search := queryValue(r.URL.RawQuery, "search")
+	return web.Stream(w, r, func(yield func(Submission) error) error {
+		return NewRepo(h.pool).LessonSubmissions(ctx, lessonID, search, page, yield)
+	})
 }
 
 // queryValue is a query parameter as FastAPI reads it (Starlette's

@@ -52,7 +52,7 @@ func TestCreateLesson(t *testing.T) {
 	t.Run("test_id ignored for other types", func(t *testing.T) {
 		testID := f.test(t, f.subjectID, nil)
 		f.env.Do(t, "POST", path, f.teacher, map[string]any{
-			"title": "Видео", "type": "video", "content_url": "x", "test_id": testID,
+			"title": "Видео", "type": "video", "content_url": "https://x", "test_id": testID,
 		}).Status(t, 200)
 		if n := f.env.Count(t, `SELECT count(*) FROM tests WHERE id = $1 AND lesson_id IS NULL`, testID); n != 1 {
 			t.Fatal("test attached to a non-test lesson")
@@ -272,7 +272,7 @@ func TestCreateLessonNUL(t *testing.T) {
 	path := fmt.Sprintf("/lessons/add/subjects/%d", f.subjectID)
 	for _, field := range []string{"title", "type", "content_url", "description"} {
 		t.Run(field, func(t *testing.T) {
-			body := map[string]any{"title": "t", "type": "pdf", "content_url": "u"}
+			body := map[string]any{"title": "t", "type": "pdf", "content_url": "https://u"}
 			body[field] = "a\x00b"
 			is := f.env.Do(t, "POST", path, f.teacher, body).HasIssue(t, "value_error", "body."+field)
 			if is.Msg != "Value error, строка не должна содержать символ NUL" || is.Input != "a\x00b" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -14,6 +13,7 @@ import (
 	"platform/internal/db"
 	"platform/internal/policy"
 	"platform/internal/timefmt"
+	"platform/internal/web"
 )
 
 // Repo is the SQL of the /lessons domain.
@@ -145,69 +145,89 @@ SELECT $1, p FROM unnest($2::text[]) WITH ORDINALITY AS f(p, n) ORDER BY n`
 	return id, nil
 }
 
-// MySubmissions lists the user's submissions to the lesson, newest first
-// (API.md §8), without their files.
-func (repo *Repo) MySubmissions(ctx context.Context, lessonID, userID int32) ([]Submission, error) {
+// LockSubmissions serialises, until the transaction ends, the submits of
+// one student to one lesson (a transaction-scoped advisory lock on the pair;
+// PostgreSQL keeps two-key locks apart from the one-key ones of migrations).
+func (repo *Repo) LockSubmissions(ctx context.Context, lessonID, userID int32) error {
+	const q = `SELECT pg_advisory_xact_lock($1, $2)`
+	if _, err := repo.q.Exec(ctx, q, lessonID, userID); err != nil {
+		return fmt.Errorf("lessons: lock submissions: %w", err)
+	}
+	return nil
+}
+
+// CountSubmissions is the number of the student's submissions to the lesson.
+func (repo *Repo) CountSubmissions(ctx context.Context, lessonID, userID int32) (int, error) {
+	const q = `SELECT count(*) FROM lesson_submissions WHERE lesson_id = $1 AND user_id = $2`
+	var n int
+	if err := repo.q.QueryRow(ctx, q, lessonID, userID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("lessons: count submissions: %w", err)
+	}
+	return n, nil
+}
+
+// MySubmissions streams the page of the user's submissions to the lesson,
+// newest first (API.md §8), to yield, one at a time.
+func (repo *Repo) MySubmissions(ctx context.Context, lessonID, userID int32, page web.Page, yield func(Submission) error) error {
+	const filesQ = `
+SELECT sf.id, sf.submission_id, sf.file_path
+FROM submission_files sf
+WHERE sf.submission_id IN (
+    SELECT id FROM lesson_submissions
+    WHERE lesson_id = $1 AND user_id = $2
+    ORDER BY submitted_at DESC, id DESC
+    LIMIT $3 OFFSET $4)
+ORDER BY sf.id`
 	const q = `
 SELECT id, lesson_id, user_id, comment, grade, NULL::text AS student_name, submitted_at
 FROM lesson_submissions
 WHERE lesson_id = $1 AND user_id = $2
-ORDER BY submitted_at DESC, id DESC`
-	return repo.submissions(ctx, q, nil, lessonID, userID)
+ORDER BY submitted_at DESC, id DESC
+LIMIT $3 OFFSET $4`
+	files, err := repo.submissionFiles(ctx, filesQ, lessonID, userID, page.Limit, page.Offset)
+	if err != nil {
+		return err
+	}
+	return repo.streamSubmissions(ctx, q, files, nil, web.FullPage, yield, lessonID, userID, page.Limit, page.Offset)
 }
 
-// LessonSubmissions lists every submission to the lesson with the student's
-// name, by id, keeping only names containing search (case-insensitive,
-// literal) when search is not empty. The filter runs here rather than in SQL:
-// PostgreSQL's lower() folds Cyrillic only in a database whose LC_CTYPE is
-// UTF-8-aware, and an adopted database may have been created with "C".
-func (repo *Repo) LessonSubmissions(ctx context.Context, lessonID int32, search string) ([]Submission, error) {
+// LessonSubmissions streams the page of the lesson's submissions with the
+// student's name, by id, keeping only names containing search
+// (case-insensitive, literal) when search is not empty; the page counts
+// the kept rows. The filter runs here rather than in SQL: PostgreSQL's
+// lower() folds Cyrillic only in a database whose LC_CTYPE is UTF-8-aware,
+// and an adopted database may have been created with "C".
+func (repo *Repo) LessonSubmissions(ctx context.Context, lessonID int32, search string, page web.Page, yield func(Submission) error) error {
+	const filesQ = `
+SELECT sf.id, sf.submission_id, sf.file_path
+FROM submission_files sf
+JOIN lesson_submissions ls ON ls.id = sf.submission_id
+WHERE ls.lesson_id = $1
+ORDER BY sf.id`
 	const q = `
 SELECT ls.id, ls.lesson_id, ls.user_id, ls.comment, ls.grade, u.full_name AS student_name, ls.submitted_at
 FROM lesson_submissions ls
 LEFT JOIN users u ON u.id = ls.user_id
 WHERE ls.lesson_id = $1
 ORDER BY ls.id`
-	var keep func(Submission) bool
+	keep := func(Submission) bool { return true }
 	if search != "" {
 		needle := strings.ToLower(search)
 		keep = func(s Submission) bool {
 			return s.StudentName != nil && strings.Contains(strings.ToLower(*s.StudentName), needle)
 		}
 	}
-	return repo.submissions(ctx, q, keep, lessonID)
+	files, err := repo.submissionFiles(ctx, filesQ, lessonID)
+	if err != nil {
+		return err
+	}
+	return repo.streamSubmissions(ctx, q, files, keep, page, yield, lessonID)
 }
 
-// submissions runs a submission query, keeps the rows keep admits (all when
-// nil) and fills in the files of every kept row with one more query.
-func (repo *Repo) submissions(ctx context.Context, q string, keep func(Submission) bool, args ...any) ([]Submission, error) {
+// submissionFiles reads the files of the submissions a list will show,
+// grouped by submission (a few paths each: at most 5 files per submission).
+func (repo *Repo) submissionFiles(ctx context.Context, q string, args ...any) (map[int32][]SubmissionFile, error) {
 	rows, err := repo.q.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("lessons: list submissions: %w", err)
-	}
-	subs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Submission])
-	if err != nil {
-		return nil, fmt.Errorf("lessons: list submissions: %w", err)
-	}
-	if keep != nil {
-		subs = slices.DeleteFunc(subs, func(s Submission) bool { return !keep(s) })
-	}
-	if len(subs) == 0 {
-		return subs, nil
-	}
-	const filesQ = `
-SELECT id, submission_id, file_path
-FROM submission_files
-WHERE submission_id = ANY($1)
-ORDER BY id`
-	ids := make([]int32, len(subs))
-	at := make(map[int32]int, len(subs))
-	for i := range subs {
-		ids[i] = subs[i].ID
-		at[subs[i].ID] = i
-		subs[i].Files = []SubmissionFile{}
-	}
-	rows, err = repo.q.Query(ctx, filesQ, ids)
 	if err != nil {
 		return nil, fmt.Errorf("lessons: list submission files: %w", err)
 	}
@@ -215,11 +235,53 @@ ORDER BY id`
 	if err != nil {
 		return nil, fmt.Errorf("lessons: list submission files: %w", err)
 	}
+	out := make(map[int32][]SubmissionFile)
 	for _, f := range files {
-		s := &subs[at[f.SubmissionID]]
-		s.Files = append(s.Files, f)
+		out[f.SubmissionID] = append(out[f.SubmissionID], f)
 	}
-	return subs, nil
+	return out, nil
+}
+
+// streamSubmissions runs a submission query and hands each row that keep
+// admits (all when nil) and that falls on the page to yield, with its
+// files, as it arrives: comments (up to web.MaxComment each) are never all
+// in memory at once.
+func (repo *Repo) streamSubmissions(ctx context.Context, q string, files map[int32][]SubmissionFile,
+	keep func(Submission) bool, page web.Page, yield func(Submission) error, args ...any) error {
+	rows, err := repo.q.Query(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("lessons: list submissions: %w", err)
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		s, err := pgx.RowToStructByName[Submission](rows)
+		if err != nil {
+			return fmt.Errorf("lessons: list submissions: %w", err)
+		}
+		if keep != nil && !keep(s) {
+			continue
+		}
+		in, done := page.Window(i)
+		i++
+		if done {
+			break
+		}
+		if !in {
+			continue
+		}
+		s.Files = files[s.ID]
+		if s.Files == nil {
+			s.Files = []SubmissionFile{}
+		}
+		if err := yield(s); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lessons: list submissions: %w", err)
+	}
+	return nil
 }
 
 // LessonResults lists the test results recorded for the lesson, by id.

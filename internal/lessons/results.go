@@ -11,6 +11,10 @@ import (
 
 // lessonResults is GET /lessons/{lesson_id}/submissions/tests.
 func (h *Handler) lessonResults(w http.ResponseWriter, r *http.Request) error {
+	page, pageErr := web.ParsePage(r)
+	if pageErr != nil {
+		return pageErr
+	}
 	lessonID, err := h.requireReview(r)
 	if err != nil {
 		return err
@@ -19,7 +23,7 @@ func (h *Handler) lessonResults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.OK(w, res)
+	return web.List(w, r, page, res)
 }
 
 // deleteResult is DELETE /lessons/result/{result_id}: whoever manages the

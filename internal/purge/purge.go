@@ -8,7 +8,9 @@ package purge
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -104,19 +106,55 @@ func Lessons(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	if err != nil {
 		return Files{}, fmt.Errorf("purge: lessons: %w", err)
 	}
-	// A document is removed only when no remaining lesson points at it.
-	docs, err := collect[string](ctx, tx, `
-SELECT DISTINCT u FROM unnest($1::text[]) AS u
-WHERE u LIKE '/static/lesson\_docs/%'
-  AND NOT EXISTS (SELECT 1 FROM lessons WHERE content_url = u)`, urls)
+	docs, err := unusedDocs(ctx, tx, urls)
 	if err != nil {
-		return Files{}, fmt.Errorf("purge: lesson documents: %w", err)
+		return Files{}, err
 	}
 	files.Stored = append(files.Stored, docs...)
 	for _, id := range ids {
 		files.Dirs = append(files.Dirs, homeworkDir(id))
 	}
 	return files, nil
+}
+
+// unusedDocs picks, from the content_url values of deleted lessons, the
+// documents to remove: only values in the canonical form of an upload
+// (storage.LessonDoc: "/static/lesson_docs/<name>", so never a path that
+// leads elsewhere, whatever odd string an old row holds), and only when no
+// remaining lesson refers to the file in any spelling. A remaining value
+// refers to it when it contains the name, literally or once
+// percent-decoded ("/static/lesson_docs/./x.pdf", "https://host/static/
+// lesson_docs/x.pdf", "…/x%2Epdf" all keep x.pdf): when in doubt, the file
+// stays. One statement, whatever the number of lessons.
+func unusedDocs(ctx context.Context, tx pgx.Tx, urls []string) ([]string, error) {
+	var names []string
+	for _, u := range urls {
+		if name, ok := storage.LessonDoc(u); ok && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	refs, err := collect[string](ctx, tx, `
+SELECT content_url FROM lessons
+WHERE strpos(content_url, '%') > 0
+   OR EXISTS (SELECT 1 FROM unnest($1::text[]) AS n WHERE strpos(content_url, n) > 0)`, names)
+	if err != nil {
+		return nil, fmt.Errorf("purge: lesson documents: %w", err)
+	}
+	var docs []string
+	for _, name := range names {
+		used := false
+		for _, ref := range refs {
+			decoded, derr := url.PathUnescape(ref)
+			if strings.Contains(ref, name) || (derr == nil && strings.Contains(decoded, name)) {
+				used = true
+				break
+			}
+		}
+		if !used {
+			docs = append(docs, storage.LessonDocPrefix+name)
+		}
+	}
+	return docs, nil
 }
 
 // Subjects deletes subjects with their tests and lessons (as above) and

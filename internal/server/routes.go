@@ -9,6 +9,7 @@ import (
 	"platform/internal/files"
 	"platform/internal/grades"
 	"platform/internal/lessons"
+	"platform/internal/ratelimit"
 	"platform/internal/tests"
 	"platform/internal/web"
 )
@@ -35,15 +36,17 @@ func routes(r chi.Router, d Deps) {
 	authRepo := auth.NewRepo(d.Pool)
 	g := auth.NewGuards(auth.Authenticate(d.Tokens, authRepo))
 	throttle := auth.NewThrottle(d.Pool)
+	lim := d.Limits.withDefaults()
+	lookups := ratelimit.New(lim.IINLookupsPerMinute, lim.IINLookupBurst, maxLookupUsers)
 
 	r.Get("/", web.Handle(welcome))
 	r.Get("/healthz", web.Handle(healthz))
 	r.Get("/readyz", web.Handle(readyz(d.Pool)))
 
 	g.Mount(r, "/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle, auth.NewSessions(d.Pool, d.Tokens)).Routes)
-	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store, d.Lifetime).Routes(r, g) // /user, /admin/{users,groups,modules}
+	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store, lookups, d.Lifetime).Routes(r, g) // /user, /admin/{users,groups,modules}
 	g.Mount(r, "/access", access.NewHandler(d.Pool).Routes)
-	g.Mount(r, "/lessons", lessons.NewHandler(d.Pool, d.Store).Routes, grades.NewHandler(d.Pool).Routes)
+	g.Mount(r, "/lessons", lessons.NewHandler(d.Pool, d.Store, lim.MaxSubmissionsPerLesson).Routes, grades.NewHandler(d.Pool).Routes)
 	g.Mount(r, "/tests", tests.NewHandler(d.Pool).Routes)
 	files.NewHandler(d.Pool, d.Store).Routes(r, g) // /files/download/*, /static/photos/* on the root
 }

@@ -31,6 +31,38 @@ type Deps struct {
 	// Excel import whose client left) stops then. Nil: such work ends only
 	// by itself.
 	Lifetime context.Context
+	Limits         Limits
+}
+
+// Limits are the per-user caps against abuse (README, "Limits"); a zero
+// field takes its default.
+type Limits struct {
+	MaxSubmissionsPerLesson int // homework submissions per student and lesson (default 20)
+	IINLookupsPerMinute     int // sustained GET /user/by-iin rate per user (default 30)
+	IINLookupBurst          int // lookups a user may make at once (default 10)
+}
+
+// The defaults of Limits, also those of the configuration (API.md §0.1 port additions).
+const (
+	DefaultMaxSubmissionsPerLesson = 20
+	DefaultIINLookupsPerMinute     = 30
+	DefaultIINLookupBurst          = 10
+)
+
+// maxLookupUsers bounds the lookup limiter's memory (one small bucket per
+// user); a college has a few thousand accounts.
+const maxLookupUsers = 10000
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.MaxSubmissionsPerLesson, DefaultMaxSubmissionsPerLesson)
+	def(&l.IINLookupsPerMinute, DefaultIINLookupsPerMinute)
+	def(&l.IINLookupBurst, DefaultIINLookupBurst)
+	return l
 }
 
 // New returns the service's http.Handler.

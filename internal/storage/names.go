@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"platform/internal/apperr"
 )
@@ -38,4 +40,66 @@ func CheckAllowed(ext string, allowed ...string) error {
 		shown = "без расширения"
 	}
 	return apperr.BadRequest("Недопустимый тип файла: " + shown)
+}
+
+// LessonDocPrefix starts the stored string of every uploaded lesson
+// document (API.md §0.9): "/static/lesson_docs/{name}".
+const LessonDocPrefix = "/static/" + LessonDocsDir + "/"
+
+// ContentURLRefused explains the 422 for a lesson's content_url that is
+// neither an http(s) link nor an uploaded document's canonical path.
+const ContentURLRefused = "content_url должен быть ссылкой http:// или https:// либо путём /static/lesson_docs/<имя файла>, полученным при загрузке"
+
+// ValidContentURL reports whether s may be stored as a lesson's content_url:
+// an absolute http(s) URL with a host, a lesson document in canonical form
+// (LessonDoc), or "" (a lesson without material, such as a test lesson).
+// Anything else (relative paths, "..", other schemes) is refused, so a
+// stored value can never name a file outside lesson_docs/ for the purge.
+func ValidContentURL(s string) bool {
+	if s == "" {
+		return true
+	}
+	if _, ok := LessonDoc(s); ok {
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		!strings.ContainsFunc(s, func(r rune) bool { return isControl(r) || r == ' ' })
+}
+
+// LessonDoc returns the file name of a content_url in the canonical form of
+// an uploaded document: LessonDocPrefix, then a name the upload could have
+// produced (FileName). ok is false for every other string.
+func LessonDoc(contentURL string) (name string, ok bool) {
+	name, found := strings.CutPrefix(contentURL, LessonDocPrefix)
+	if !found || !FileName(name) {
+		return "", false
+	}
+	return name, true
+}
+
+// FileName reports whether name is one plain file name the server could
+// have written: not empty, at most 255 bytes of UTF-8, no "/", "\", NUL or
+// control character, and not starting with "." (which also excludes "."
+// and "..", and the ".tmp-" names of uploads in progress).
+func FileName(name string) bool {
+	return name != "" && len(name) <= 255 && utf8.ValidString(name) && !strings.HasPrefix(name, ".") &&
+		!strings.ContainsAny(name, "/\\\x00") && !strings.ContainsFunc(name, isControl)
+}
+
+// SafeRel reports whether rel is a relative path under the root made of
+// plain segments: no "", "." or ".." segment, no leading "/", no NUL.
+// os.Root already keeps every access inside the root; this refuses ".."
+// even when it would stay inside (lesson_docs/../homework/…), so a stored
+// string can only ever name the file it spells.
+func SafeRel(rel string) bool {
+	if rel == "" || strings.IndexByte(rel, 0) >= 0 {
+		return false
+	}
+	for seg := range strings.SplitSeq(rel, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }

@@ -257,3 +257,33 @@ func TestUploadStreamingLimits(t *testing.T) {
 		}
 	}
 }
+
+// Issue 10.1: the store refuses ".." (and "." or empty segments) even when
+// the path would stay inside the root: lesson_docs/../homework/… removes
+// nothing, and nothing is saved under such a name.
+func TestDotDotRefusedInsideRoot(t *testing.T) {
+	t.Parallel()
+	s, dir := open(t)
+	victim := filepath.Join(dir, "homework", "lesson_1", "5_0a.txt")
+	if err := os.MkdirAll(filepath.Dir(victim), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(victim, []byte("homework"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"lesson_docs/../homework/lesson_1/5_0a.txt", "./homework/lesson_1/5_0a.txt",
+		"homework//lesson_1/5_0a.txt", "homework/lesson_1/./5_0a.txt"} {
+		s.Remove(t.Context(), rel)
+		s.RemoveStored(t.Context(), "/static/"+rel)
+	}
+	s.RemoveDir(t.Context(), "lesson_docs/../homework")
+	if _, err := os.Stat(victim); err != nil {
+		t.Fatalf("a path with .. removed the file: %v", err)
+	}
+	if _, err := s.Save("lesson_docs/../photos/x.png", strings.NewReader("x"), 10); !apperr.Is(err, apperr.KindInternal) {
+		t.Fatalf("save with ..: %v", err)
+	}
+	if got := files(t, dir); len(got) != 1 {
+		t.Fatalf("files %v", got)
+	}
+}

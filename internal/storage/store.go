@@ -90,6 +90,9 @@ var ErrTooLarge = errors.New("storage: file too large")
 // sees half a file. A read error from src is returned as is; a disk failure is
 // the 500 "Ошибка при сохранении файла".
 func (s *Store) Save(rel string, src io.Reader, limit int64) (int64, error) {
+	if !SafeRel(rel) {
+		return 0, saveFailed(fmt.Errorf("refused path %q", rel))
+	}
 	dir := path.Dir(rel)
 	if err := s.root.MkdirAll(dir, 0o755); err != nil {
 		return 0, saveFailed(err)
@@ -143,10 +146,15 @@ func saveFailed(err error) error {
 }
 
 // Remove deletes files by their paths under the root, best effort: a failure
-// is logged, never returned (API.md §0.8: files go after the commit).
+// is logged, never returned (API.md §0.8: files go after the commit). A path
+// that is not SafeRel is refused (logged), even when it stays inside the root.
 func (s *Store) Remove(ctx context.Context, rels ...string) {
 	for _, rel := range rels {
 		if rel == "" {
+			continue
+		}
+		if !SafeRel(rel) {
+			s.log.WarnContext(ctx, "remove file: refused path", "path", rel)
 			continue
 		}
 		if err := s.root.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -166,6 +174,10 @@ func (s *Store) RemoveStored(ctx context.Context, stored ...string) {
 
 // RemoveDir deletes a directory tree under the root, best effort.
 func (s *Store) RemoveDir(ctx context.Context, rel string) {
+	if !SafeRel(rel) {
+		s.log.WarnContext(ctx, "remove directory: refused path", "path", rel)
+		return
+	}
 	if err := s.root.RemoveAll(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		s.log.WarnContext(ctx, "remove directory", "path", rel, "error", err)
 	}

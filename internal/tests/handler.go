@@ -60,6 +60,10 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 
 // bySubject is GET /tests/by-subject/{subject_id}: the subject's tests by id.
 func (h *Handler) bySubject(w http.ResponseWriter, r *http.Request) error {
+	page, pageErr := web.ParsePage(r)
+	if pageErr != nil {
+		return pageErr
+	}
 	ctx, u := r.Context(), auth.MustUser(r.Context())
 	id, err := web.PathID(r, "subject_id")
 	if err != nil {
@@ -76,7 +80,7 @@ func (h *Handler) bySubject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.OK(w, list)
+	return web.List(w, r, page, list)
 }
 
 // delete is DELETE /tests/{test_id}: the test with its questions, options

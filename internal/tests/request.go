@@ -42,12 +42,14 @@ func readQuestion(b *web.Body, v web.Value) draftQuestion {
 	var q draftQuestion
 	o := v.Object()
 	qt, textOK := o.Field("question_text").Str()
+	textOK = textOK && o.Field("question_text").MaxLen(qt, web.MaxQuestionText)
 	correct, correctOK := o.Field("correct_option_index").Int()
 	items, optsOK := o.Field("options").List()
 	q.Text, q.Correct = qt, correct
 	for _, item := range items {
 		oo := item.Object()
 		ot, ok1 := oo.Field("option_text").Str()
+		ok1 = ok1 && oo.Field("option_text").MaxLen(ot, web.MaxOptionText)
 		oi, ok2 := oo.Field("option_index").Int()
 		optsOK = optsOK && oo.OK() && ok1 && ok2
 		q.Options = append(q.Options, draftOption{Text: ot, Index: oi})

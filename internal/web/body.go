@@ -99,13 +99,29 @@ func jsonInvalid(raw []byte, err error) error {
 		offset = int64(len(raw))
 	}
 	msg := "Expecting value"
-	switch {
-	case syn != nil && syn.Error() != "":
-		msg = syn.Error()
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		msg = "Unexpected end of input"
+	if syn != nil {
+		msg = pythonJSONError(syn.Error())
 	}
 	return invalidAt(raw, offset, msg)
+}
+
+// pythonJSONError names a syntax error in the words of Python's json module
+// (FastAPI's ctx.error) instead of Go's parser message, which describes the
+// parser and is not shown to clients.
+func pythonJSONError(goMsg string) string {
+	switch {
+	case strings.Contains(goMsg, "beginning of object key"):
+		return "Expecting property name enclosed in double quotes"
+	case strings.Contains(goMsg, "after object key:value pair"), strings.Contains(goMsg, "after array element"):
+		return "Expecting ',' delimiter"
+	case strings.Contains(goMsg, "after object key"):
+		return "Expecting ':' delimiter"
+	case strings.Contains(goMsg, "in string escape code"):
+		return "Invalid \\escape"
+	case strings.Contains(goMsg, "in string literal"):
+		return "Invalid control character"
+	}
+	return "Expecting value"
 }
 
 // invalidAt is the json_invalid issue for the byte offset; Python's json (and
@@ -398,4 +414,14 @@ func ParseInt32(s string) (id int32, ok bool) {
 		return 0, true
 	}
 	return int32(n), true
+}
+
+// TooLong is the 422 string_too_long at loc when s has more than n
+// characters (for text read outside a JSON body, e.g. a form field), or nil.
+func TooLong(loc []any, s string, n int) error {
+	if utf8.RuneCountInString(s) <= n {
+		return nil
+	}
+	return apperr.Invalid(apperr.Issue{Type: "string_too_long", Loc: loc, Input: s,
+		Msg: fmt.Sprintf("String should have at most %d %s", n, characters(n)), Ctx: map[string]any{"max_length": n}})
 }

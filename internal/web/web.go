@@ -24,10 +24,15 @@ import (
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // Handle adapts h to http.HandlerFunc; any error goes to WriteError, so a
-// handler cannot write half a response and forget to return.
+// handler cannot write half a response and forget to return. Path
+// parameters and the query string pass CheckInput first.
 func Handle(h HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
+		err := CheckInput(r)
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
 			WriteError(w, r, err)
 		}
 	}
@@ -65,6 +70,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.KindNotFound:        http.StatusNotFound,
 	apperr.KindTooLarge:        http.StatusRequestEntityTooLarge,
 	apperr.KindUnavailable:     http.StatusServiceUnavailable,
+	apperr.KindTooManyRequests: http.StatusTooManyRequests,
 }
 
 // RetryAfterSeconds is a 503's Retry-After: the expected wait rounded up
@@ -104,7 +110,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	case e.Err != nil:
 		Logger(r.Context()).Debug("request refused", "status", status, "error", err)
 	}
-	if e.Kind == apperr.KindUnavailable {
+	if e.Kind == apperr.KindUnavailable || e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds(e.RetryAfter)))
 	}
 	if e.Challenge {

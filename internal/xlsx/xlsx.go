@@ -23,12 +23,29 @@ import (
 // lose their leading zeros, text IINs do not), so the sheet XML is decoded
 // here, token by token.
 
-// Decompressed size caps: a 10 MiB upload may still be a zip bomb.
+// Decompressed size caps: a 10 MiB upload may still be a zip bomb. What is
+// held in memory is bounded by a small multiple of the upload's size: the
+// shared strings (kept for the whole read) by sharedBudget, any one XML
+// token — a text, a tag — by maxToken (encoding/xml buffers a token whole),
+// and a row's own texts by maxRowText; the sheet itself only streams.
 const (
 	maxPartXML   = 64 << 20  // workbook, relationships, shared strings
 	maxSheetXML  = 512 << 20 // the worksheet itself (streamed, never held)
 	maxSheetCols = 16384     // Excel's column limit (XFD)
+	// maxToken is far above Excel's own limit of 32,767 characters a cell.
+	maxToken = 1 << 20
+	// maxRowText bounds the inline texts and values of one row.
+	maxRowText = 4 << 20
+	// sharedOverhead is what each shared string costs beyond its bytes (a
+	// string header in the table).
+	sharedOverhead = 16
 )
+
+// sharedBudget is how many bytes the shared string table may take in
+// memory for an upload of size bytes: 4× the upload plus 1 MiB. Real
+// workbooks hold each distinct text once, compressed about 3× at most, so
+// their tables stay well below; a table inflated from a small zip is refused.
+func sharedBudget(size int64) int64 { return 4*size + 1<<20 }
 
 // ErrBadWorkbook marks a file that is not a readable workbook.
 var ErrBadWorkbook = errors.New("xlsx: unreadable workbook")
@@ -94,7 +111,7 @@ func OpenFirstSheet(r io.ReaderAt, size int64) (*Rows, error) {
 	}
 	var shared []string
 	if sharedPath != "" {
-		if shared, err = readSharedStrings(files, sharedPath); err != nil {
+		if shared, err = readSharedStrings(files, sharedPath, sharedBudget(size)); err != nil {
 			return nil, err
 		}
 	}
@@ -106,7 +123,7 @@ func OpenFirstSheet(r io.ReaderAt, size int64) (*Rows, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadWorkbook, err)
 	}
-	return &Rows{dec: xml.NewDecoder(io.LimitReader(body, maxSheetXML)), body: body, shared: shared}, nil
+	return &Rows{dec: xml.NewDecoder(guard(io.LimitReader(body, maxSheetXML))), body: body, shared: shared}, nil
 }
 
 // Close releases the worksheet stream.
@@ -146,7 +163,7 @@ func readXML(files map[string]*zip.File, name string, v any) error {
 		return fmt.Errorf("%w: %v", ErrBadWorkbook, err)
 	}
 	defer rc.Close()
-	if err := xml.NewDecoder(io.LimitReader(rc, maxPartXML)).Decode(v); err != nil {
+	if err := xml.NewDecoder(guard(io.LimitReader(rc, maxPartXML))).Decode(v); err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrBadWorkbook, name, err)
 	}
 	return nil
@@ -154,7 +171,7 @@ func readXML(files map[string]*zip.File, name string, v any) error {
 
 // readSharedStrings reads the shared string table: each <si> is its <t>
 // texts (rich-text runs concatenated), phonetic hints (<rPh>) left out.
-func readSharedStrings(files map[string]*zip.File, name string) ([]string, error) {
+func readSharedStrings(files map[string]*zip.File, name string, budget int64) ([]string, error) {
 	f := files[name]
 	if f == nil {
 		return nil, nil
@@ -164,8 +181,9 @@ func readSharedStrings(files map[string]*zip.File, name string) ([]string, error
 		return nil, fmt.Errorf("%w: %v", ErrBadWorkbook, err)
 	}
 	defer rc.Close()
-	dec := xml.NewDecoder(io.LimitReader(rc, maxPartXML))
+	dec := xml.NewDecoder(guard(io.LimitReader(rc, maxPartXML)))
 	var out []string
+	var used int64
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -178,6 +196,9 @@ func readSharedStrings(files map[string]*zip.File, name string) ([]string, error
 			s, err := stringItem(dec, se)
 			if err != nil {
 				return nil, err
+			}
+			if used += int64(len(s)) + sharedOverhead; used > budget {
+				return nil, fmt.Errorf("%w: shared strings over %d bytes", ErrBadWorkbook, budget)
 			}
 			out = append(out, s)
 		}
@@ -199,6 +220,9 @@ func stringItem(dec *xml.Decoder, start xml.StartElement) (string, error) {
 				var t string
 				if err := dec.DecodeElement(&t, &el); err != nil {
 					return "", fmt.Errorf("%w: string: %v", ErrBadWorkbook, err)
+				}
+				if b.Len()+len(t) > maxToken {
+					return "", fmt.Errorf("%w: string over %d bytes", ErrBadWorkbook, maxToken)
 				}
 				b.WriteString(t)
 			case "rPh":
@@ -245,6 +269,7 @@ func (s *Rows) Next() (int, []Cell, error) {
 func (s *Rows) rowCells() ([]Cell, error) {
 	var cells []Cell
 	col := -1
+	text := 0 // bytes of this row's own texts (shared strings are referenced, not copied)
 	for {
 		tok, err := s.dec.Token()
 		if err != nil {
@@ -269,6 +294,9 @@ func (s *Rows) rowCells() ([]Cell, error) {
 			c, err := s.cell(el)
 			if err != nil {
 				return nil, err
+			}
+			if text += len(c.Text); text > maxRowText {
+				return nil, fmt.Errorf("%w: row %d: over %d bytes of text", ErrBadWorkbook, s.row, maxRowText)
 			}
 			for len(cells) <= col {
 				cells = append(cells, Cell{})
@@ -362,4 +390,28 @@ func columnIndex(ref string) (int, bool) {
 		return 0, false
 	}
 	return col - 1, true
+}
+
+// tokenGuard fails a read once more than maxToken bytes pass without a "<"
+// or ">": encoding/xml holds a whole text or tag in memory before it
+// returns it, so one endless text node could otherwise take all memory.
+type tokenGuard struct {
+	r   io.Reader
+	run int
+}
+
+func guard(r io.Reader) io.Reader { return &tokenGuard{r: r} }
+
+func (g *tokenGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	for _, c := range p[:n] {
+		if c == '<' || c == '>' {
+			g.run = 0
+			continue
+		}
+		if g.run++; g.run > maxToken {
+			return 0, fmt.Errorf("%w: XML token over %d bytes", ErrBadWorkbook, maxToken)
+		}
+	}
+	return n, err
 }

@@ -22,6 +22,7 @@ const (
 	msgExcelNoRows     = "Файл не содержит строк с данными"
 	msgExcelNoGroup    = "В файле не указано название группы"
 	msgExcelGroupLong  = "Название группы длиннее 100 символов"
+	msgExcelTooMany    = "В файле больше 10000 строк с данными"
 
 	reasonBadIIN    = "Некорректный ИИН"
 	reasonNoName    = "Не указано ФИО"
@@ -42,6 +43,24 @@ const (
 
 // fullNameMax is the size of users.full_name.
 const fullNameMax = 255
+
+// maxRosterRows bounds the data rows of one import (400 beyond): a group is
+// tens of students, a whole college's intake a few thousand, while the rows
+// kept for the import and its report must not grow with a sheet inflated
+// from a small zip.
+const maxRosterRows = 10000
+
+// echoMax is how much of a rejected cell the report repeats: enough to find
+// the row, never the whole cell (a cell may hold 32,767 characters).
+const echoMax = 64
+
+// echo is s cut to echoMax characters, "…" marking a cut.
+func echo(s string) string {
+	if utf8.RuneCountInString(s) <= echoMax {
+		return s
+	}
+	return string([]rune(s)[:echoMax]) + "…"
+}
 
 // roster is an import file parsed: the group, the accepted rows (distinct
 // IINs, file order) and the skipped rows with their reasons.
@@ -103,6 +122,9 @@ func parseRoster(r io.ReaderAt, size int64, progressEvery int, progress func(row
 			continue
 		}
 		data++
+		if data > maxRosterRows {
+			return roster{}, apperr.BadRequest(msgExcelTooMany)
+		}
 		if progress != nil && progressEvery > 0 && data%progressEvery == 0 {
 			progress(data)
 		}
@@ -110,7 +132,11 @@ func parseRoster(r io.ReaderAt, size int64, progressEvery int, progress func(row
 			if g := strings.TrimSpace(at(cells, cols.group).Text); g != "" {
 				hasName = true
 				out.GroupName = g
-				out.GroupDesc = shared.Optional(strings.TrimSpace(at(cells, cols.desc).Text))
+				desc := strings.TrimSpace(at(cells, cols.desc).Text)
+				if utf8.RuneCountInString(desc) > web.MaxGroupDescription {
+					desc = string([]rune(desc)[:web.MaxGroupDescription]) // as POST /admin/groups/ caps it
+				}
+				out.GroupDesc = shared.Optional(desc)
 			}
 		}
 		iin, ok := cellIIN(at(cells, cols.iin))
@@ -127,7 +153,7 @@ func parseRoster(r io.ReaderAt, size int64, progressEvery int, progress func(row
 			reason = reasonDuplicate
 		}
 		if reason != "" {
-			out.Errors = append(out.Errors, importError{Row: rowNum, IIN: iin, Reason: reason})
+			out.Errors = append(out.Errors, importError{Row: rowNum, IIN: echo(iin), Reason: reason})
 			continue
 		}
 		seen[iin] = true

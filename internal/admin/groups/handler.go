@@ -56,7 +56,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	o := b.Root().Object()
 	name := shared.StrMax(o.Field("name"), groupNameMax)
-	desc, _ := o.Field("description").OptStr()
+	desc := shared.OptStrMax(o.Field("description"), web.MaxGroupDescription)
 	if err := b.Err(); err != nil {
 		return err
 	}
@@ -72,11 +72,15 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 
 // list is GET /admin/groups/: one query.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+	page, pageErr := web.ParsePage(r)
+	if pageErr != nil {
+		return pageErr
+	}
 	groups, err := h.repo.listGroups(r.Context())
 	if err != nil {
 		return err
 	}
-	return web.OK(w, groups)
+	return web.List(w, r, page, groups)
 }
 
 // get is GET /admin/groups/{group_id}.
@@ -150,6 +154,10 @@ func (h *Handler) addUsers(w http.ResponseWriter, r *http.Request) error {
 
 // members is GET /admin/groups/{group_id}/users: two queries.
 func (h *Handler) members(w http.ResponseWriter, r *http.Request) error {
+	page, pageErr := web.ParsePage(r)
+	if pageErr != nil {
+		return pageErr
+	}
 	g, err := h.pathGroup(r)
 	if err != nil {
 		return err
@@ -158,7 +166,7 @@ func (h *Handler) members(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.OK(w, users)
+	return web.List(w, r, page, users)
 }
 
 // removeUser is DELETE /admin/groups/{group_id}/users/{user_id}; a

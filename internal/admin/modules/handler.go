@@ -57,7 +57,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	o := b.Root().Object()
 	title := shared.StrMax(o.Field("title"), titleMax)
 	course := shared.OptStrMax(o.Field("course"), courseMax)
-	desc, _ := o.Field("description").OptStr()
+	desc := shared.OptStrMax(o.Field("description"), web.MaxModuleDescription)
 	if err := b.Err(); err != nil {
 		return err
 	}
@@ -70,6 +70,10 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 
 // list is GET /admin/modules/: three queries (modules, subjects, lessons).
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+	page, pageErr := web.ParsePage(r)
+	if pageErr != nil {
+		return pageErr
+	}
 	ctx := r.Context()
 	modules, subjects, err := h.repo.moduleTree(ctx)
 	if err != nil {
@@ -80,12 +84,16 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	for i, m := range modules {
 		out[i] = moduleSubjects{ModuleBrief: m, Subjects: nonNil(byModule[m.ID])}
 	}
-	return web.OK(w, out)
+	return web.List(w, r, page, out)
 }
 
 // listWithTeachers is GET /admin/modules/with-teachers: four queries
 // (modules, subjects, lessons, teachers).
 func (h *Handler) listWithTeachers(w http.ResponseWriter, r *http.Request) error {
+	page, pageErr := web.ParsePage(r)
+	if pageErr != nil {
+		return pageErr
+	}
 	ctx := r.Context()
 	modules, subjects, err := h.repo.moduleTree(ctx)
 	if err != nil {
@@ -111,7 +119,7 @@ func (h *Handler) listWithTeachers(w http.ResponseWriter, r *http.Request) error
 	for i, m := range modules {
 		out[i] = moduleTeachers{ModuleBrief: m, Subjects: nonNil(byModule[m.ID])}
 	}
-	return web.OK(w, out)
+	return web.List(w, r, page, out)
 }
 
 // get is GET /admin/modules/{module_id}: any user; a student must be
@@ -160,7 +168,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 		u.Title = shared.StrMax(o.Field("title"), titleMax)
 	}
 	u.Course = shared.OptStrMax(o.Field("course"), courseMax)
-	u.Desc, _ = o.Field("description").OptStr()
+	u.Desc = shared.OptStrMax(o.Field("description"), web.MaxModuleDescription)
 	if err := b.Err(); err != nil {
 		return err
 	}

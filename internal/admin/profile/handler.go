@@ -17,6 +17,7 @@ import (
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/ratelimit"
 	"platform/internal/storage"
 	"platform/internal/web"
 )
@@ -46,17 +47,26 @@ type Handler struct {
 	hasher   *auth.Hasher
 	throttle *auth.Throttle
 	store    *storage.Store
+	// lookups limits GET /user/by-iin per user (issue 10: any token could
+	// enumerate every account, and imported accounts start with an
+	// IIN-derived password).
+	lookups *ratelimit.Keyed
 }
 
 // NewHandler returns the handler; hasher is the shared bcrypt pool,
 // throttle the login throttle (the current-password check is a password
-// oracle too, so it is throttled under the user's IIN).
-func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store) *Handler {
-	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, throttle: throttle, store: store}
+// oracle too, so it is throttled under the user's IIN), lookups the per-user
+// limit of IIN lookups.
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store, lookups *ratelimit.Keyed) *Handler {
+	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, throttle: throttle, store: store, lookups: lookups}
 }
 
-// userByIIN is GET /user/by-iin/{iin}.
+// userByIIN is GET /user/by-iin/{iin}. A caller over the lookup rate gets
+// 429 with Retry-After, before the database is asked.
 func (h *Handler) userByIIN(w http.ResponseWriter, r *http.Request) error {
+	if ok, wait := h.lookups.Allow(auth.MustUser(r.Context()).ID); !ok {
+		return apperr.TooManyRequests(fmt.Sprintf("Слишком много запросов поиска по ИИН. Повторите через %d с.", wait), wait)
+	}
 	u, err := h.repo.userOutByIIN(r.Context(), chi.URLParam(r, "iin"))
 	if errors.Is(err, shared.ErrNotFound) {
 		return apperr.NotFound(msgUserNotFound)

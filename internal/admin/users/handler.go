@@ -109,11 +109,15 @@ func role(v web.Value) auth.Role {
 
 // list is GET /admin/users/: every user by id, one query.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+	page, pageErr := web.ParsePage(r)
+	if pageErr != nil {
+		return pageErr
+	}
 	users, err := h.repo.listUsers(r.Context())
 	if err != nil {
 		return err
 	}
-	return web.OK(w, users)
+	return web.List(w, r, page, users)
 }
 
 // delete is DELETE /admin/users/{iin}: the §0.8 "user" cascade in one
