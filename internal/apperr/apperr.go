@@ -20,6 +20,7 @@ const (
 	KindNotFound                    // 404
 	KindTooLarge                    // 413
 	KindUnavailable                 // 503 with Retry-After
+	KindTimeout                     // 408: the client sent its body too slowly
 )
 
 // Error is the application error. Detail is safe to show; Err is the cause,

@@ -27,6 +27,11 @@ type Deps struct {
 	Store          *storage.Store
 	PlaceURL       string
 	TrustedProxies []netip.Prefix
+	// Ready is /readyz's check; nil pings through the pool (tests). run uses a
+	// db.Probe, on its own connection, so a busy pool is not "not ready".
+	Ready func(context.Context) error
+	// Body bounds how slowly request bodies may arrive (zero: defaults).
+	Body web.BodyTimeouts
 }
 
 // New returns the service's http.Handler.
@@ -34,6 +39,7 @@ func New(d Deps) http.Handler {
 	r := chi.NewRouter()
 	r.Use(
 		web.Edge(d.Log, d.TrustedProxies),
+		web.BodyDeadlines(d.Body),
 		web.SecurityHeaders,
 		web.CORS(d.PlaceURL),
 		web.Recover,
@@ -50,7 +56,11 @@ func New(d Deps) http.Handler {
 
 	r.Get("/", web.Handle(welcome))
 	r.Get("/healthz", web.Handle(healthz))
-	r.Get("/readyz", web.Handle(readyz(d.Pool)))
+	ready := d.Ready
+	if ready == nil {
+		ready = d.Pool.Ping
+	}
+	r.Get("/readyz", web.Handle(readyz(ready)))
 	r.Mount("/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle).Routes(authn))
 
 	mountDomains(r, d, authn, throttle)
@@ -69,11 +79,13 @@ func healthz(w http.ResponseWriter, r *http.Request) error {
 	return web.OK(w, status{Status: "ok"})
 }
 
-func readyz(pool *db.Pool) web.HandlerFunc {
+// readyz answers whether the instance can serve: the database reachable and
+// its schema current. It says nothing about load (a busy instance is ready).
+func readyz(check func(context.Context) error) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := pool.Ping(ctx); err != nil {
+		if err := check(ctx); err != nil {
 			return &apperr.Error{Kind: apperr.KindUnavailable, Detail: "База данных недоступна", Err: err}
 		}
 		return web.OK(w, status{Status: "ok"})

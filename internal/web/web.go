@@ -61,6 +61,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.KindNotFound:        http.StatusNotFound,
 	apperr.KindTooLarge:        http.StatusRequestEntityTooLarge,
 	apperr.KindUnavailable:     http.StatusServiceUnavailable,
+	apperr.KindTimeout:         http.StatusRequestTimeout,
 }
 
 // WriteError is the only function that turns an error into a response
@@ -79,11 +80,19 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	e, ok := apperr.As(err)
-	if !ok {
+	down := !ok && databaseDown(err)
+	switch {
+	case down:
+		// The database is away (or a commit's outcome is unknown): the client
+		// may retry, and one warning per burst is enough for the operator.
+		e = apperr.Overloaded(err)
+	case !ok:
 		e = &apperr.Error{Kind: apperr.KindInternal, Detail: "Internal Server Error", Err: err}
 	}
 	status := statusOf[e.Kind]
 	switch {
+	case down:
+		logDatabaseDown(r, err)
 	case e.Kind == apperr.KindUnavailable:
 		// Overload is the designed answer to a burst, not a fault: warn, once.
 		Logger(r.Context()).Warn("request shed",
