@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,7 @@ import (
 	"platform/internal/server"
 	"platform/internal/storage"
 	"platform/internal/testdb"
+	"platform/internal/web"
 )
 
 // TestSecret is the signing key of every test server.
@@ -44,6 +46,11 @@ type Options struct {
 	BcryptCost     int            // default 4 (bcrypt's minimum: tests stay fast)
 	Secret         string         // default TestSecret
 	TLS            bool           // serve over HTTPS (httptest's certificate)
+	// DBAddr, when set, is the host:port the server's pool and readiness
+	// probe reach the database through (a fault-injecting proxy in front of
+	// the test database, whose own address Env.DBURL keeps).
+	DBAddr string
+	Body   web.BodyTimeouts // request body deadlines (zero: defaults)
 }
 
 // Env is one test's server, database and static root.
@@ -55,7 +62,9 @@ type Env struct {
 	StaticDir string
 	Server    *httptest.Server
 	Logs      *SyncBuffer
-	seq       atomic.Int64
+	// DBURL is the test database's own URL (not through Options.DBAddr).
+	DBURL string
+	seq   atomic.Int64
 }
 
 // New starts a server on a fresh database with default options.
@@ -82,8 +91,18 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.TrustedProxies == nil {
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
+	dbURL := testdb.NewURL(t)
+	serverURL := dbURL
+	if o.DBAddr != "" {
+		u, err := url.Parse(dbURL)
+		if err != nil {
+			t.Fatalf("apitest: parse database url: %v", err)
+		}
+		u.Host = o.DBAddr
+		serverURL = u.String()
+	}
 	pool, err := db.Open(context.Background(), db.PoolConfig{
-		URL: testdb.NewURL(t), MinConns: 0, MaxConns: o.PoolMax, WaitTimeout: o.PoolWait,
+		URL: serverURL, MinConns: 0, MaxConns: o.PoolMax, WaitTimeout: o.PoolWait,
 	})
 	if err != nil {
 		t.Fatalf("apitest: open pool: %v", err)
@@ -111,10 +130,13 @@ func NewWith(t testing.TB, o Options) *Env {
 		Store:     store,
 		StaticDir: dir,
 		Logs:      logs,
+		DBURL:     dbURL,
 	}
+	probe := db.NewProbe(serverURL)
+	t.Cleanup(func() { probe.Close(context.Background()) })
 	h := server.New(server.Deps{
 		Log: log, Pool: pool, Tokens: env.Tokens, Hasher: env.Hasher, Store: store,
-		PlaceURL: o.PlaceURL, TrustedProxies: o.TrustedProxies,
+		PlaceURL: o.PlaceURL, TrustedProxies: o.TrustedProxies, Ready: probe.Check, Body: o.Body,
 	})
 	if o.TLS {
 		env.Server = httptest.NewTLSServer(h)

@@ -47,7 +47,8 @@ func Unavailable(err error) bool {
 	return errors.As(err, &ce) || errors.As(err, &ne) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, pgconn.ErrConnClosed) // how pgx reports a socket that went away mid-query
 }
 
 // beginner is what runTx needs from a connection.
@@ -57,8 +58,8 @@ type beginner interface {
 
 // runTx is pgx.BeginFunc that tells a definite failure from an unknown
 // commit outcome: fn failing, or COMMIT answered with an error or ROLLBACK,
-// or COMMIT never sent, all mean nothing was written; a connection lost
-// after COMMIT was (maybe) sent is ErrCommitUnknown.
+// mean nothing was written; any other COMMIT failure (the connection lost
+// after COMMIT may have been sent) is ErrCommitUnknown.
 func runTx(ctx context.Context, c beginner, fn func(pgx.Tx) error) error {
 	tx, err := c.Begin(ctx)
 	if err != nil {
@@ -78,8 +79,12 @@ func runTx(ctx context.Context, c beginner, fn func(pgx.Tx) error) error {
 }
 
 // commitOutcomeKnown reports whether a failed COMMIT certainly rolled back.
+// pgconn.SafeToRetry cannot tell: when the connection breaks while pgx
+// waits for COMMIT's answer, pgx closes it and reports "conn closed", an
+// error that claims it is safe to retry (tested with a dropped COMMIT in
+// internal/faults).
 func commitOutcomeKnown(err error) bool {
-	if errors.Is(err, pgx.ErrTxCommitRollback) || pgconn.SafeToRetry(err) {
+	if errors.Is(err, pgx.ErrTxCommitRollback) {
 		return true
 	}
 	var pg *pgconn.PgError
