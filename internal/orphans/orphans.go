@@ -22,10 +22,10 @@ import (
 	"platform/internal/storage"
 )
 
-// lockKey is the transaction advisory lock one sweep holds, so instances
-// sharing a database never sweep at once ("platform" + "o", as ASCII,
-// distinct from the migration lock).
-const lockKey int64 = 0x6c6174666f726d6f
+// LockKey is the transaction advisory lock one sweep holds, so instances
+// sharing a database never sweep at once (ASCII "latformo", distinct from
+// the migration lock's "platform").
+const LockKey int64 = 0x6c6174666f726d6f
 
 // TempGrace is how long an upload's temporary file may go unmodified before
 // it counts as abandoned. Uploads must keep a minimum rate (web.BodyTimeouts),
@@ -59,7 +59,7 @@ func Sweep(ctx context.Context, pool *db.Pool, store *storage.Store, grace time.
 	var res Result
 	err := pool.WithTx(ctx, func(tx pgx.Tx) error {
 		var got bool
-		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, lockKey).Scan(&got); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, LockKey).Scan(&got); err != nil {
 			return fmt.Errorf("orphans: lock: %w", err)
 		}
 		if !got {
