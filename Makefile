@@ -25,7 +25,7 @@ GOFILES  = $(shell find . -path ./.data -prune -o -path ./.git -prune -o -name '
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK         := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
-.PHONY: help run test build vet lint fmt migrate-up migrate-down migrate-version \
+.PHONY: help run test faults build vet lint fmt migrate-up migrate-down migrate-version \
 	db-start db-stop db-reset loadtest clean
 
 help: ## List the targets
@@ -39,6 +39,9 @@ run: ## Start the server on 127.0.0.1:8000 (local PostgreSQL + .env on first run
 
 test: ## Run all tests with -race (throwaway PostgreSQL unless TEST_DATABASE_URL is set)
 	@PKGS='$(PKGS)' bash scripts/test.sh $(ARGS)
+
+faults: ## Slow fault tests: PostgreSQL killed under load, SIGTERM under load (real binary, own PostgreSQL; ~2 min)
+	go test -tags faults -run '^TestFault' -count=1 -v -timeout 15m $(ARGS) ./cmd/platform
 
 build: ## Build bin/platform (version from git describe)
 	go build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/platform
