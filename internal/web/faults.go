@@ -118,7 +118,12 @@ func BodyDeadlines(t BodyTimeouts) func(http.Handler) http.Handler {
 	}
 }
 
-// deadlineBody is a request body read under BodyDeadlines' rule.
+// deadlineBody is a request body read under BodyDeadlines' rule. The
+// deadline is set for each Read and lifted when it returns: between reads
+// (the handler writing to disk, querying) the client is not on the clock,
+// and the connection's background read, which starts once the body is
+// consumed and notices a client going away, never inherits a deadline
+// (its timing out would cancel the request's context).
 type deadlineBody struct {
 	io.ReadCloser
 	rc    *http.ResponseController
@@ -127,15 +132,11 @@ type deadlineBody struct {
 	grace time.Duration // multipart: head start …
 	rate  int64         // … and minimum average bytes per second
 	n     int64
-	done  bool // EOF seen: the deadline is lifted
 	cut   bool
 	onCut func()
 }
 
 func (b *deadlineBody) Read(p []byte) (int, error) {
-	if b.done {
-		return b.ReadCloser.Read(p)
-	}
 	deadline := b.fixed
 	if deadline.IsZero() {
 		deadline = b.start.Add(b.grace + time.Duration(b.n)*time.Second/time.Duration(b.rate))
@@ -144,18 +145,13 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 	_ = b.rc.SetReadDeadline(deadline)
 	n, err := b.ReadCloser.Read(p)
 	b.n += int64(n)
-	switch {
-	case err == io.EOF:
-		// Lift the deadline: the connection's background read (which notices
-		// a client going away) must not time out while the handler works.
-		b.done = true
-		_ = b.rc.SetReadDeadline(time.Time{})
-	case err != nil && errors.Is(err, os.ErrDeadlineExceeded):
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		if !b.cut {
 			b.cut = true
 			b.onCut()
 		}
 		return n, &apperr.Error{Kind: apperr.KindTimeout, Detail: "Request Timeout", Err: err}
 	}
+	_ = b.rc.SetReadDeadline(time.Time{})
 	return n, err
 }
