@@ -40,7 +40,7 @@ run: ## Start the server on 127.0.0.1:8000 (local PostgreSQL + .env on first run
 test: ## Run all tests with -race (throwaway PostgreSQL unless TEST_DATABASE_URL is set)
 	@PKGS='$(PKGS)' bash scripts/test.sh $(ARGS)
 
-faults: ## Slow fault tests: PostgreSQL killed under load, SIGTERM under load (real binary, own PostgreSQL; ~2 min)
+faults: ## Slow fault tests: PostgreSQL killed under load, SIGTERM under load, slow clients (real binary, own PostgreSQL; ~3 min)
 	go test -tags faults -run '^TestFault' -count=1 -v -timeout 15m $(ARGS) ./cmd/platform
 
 build: ## Build bin/platform (version from git describe)

@@ -442,3 +442,79 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 	}
 	_ = next.cmd.Process.Signal(syscall.SIGTERM)
 }
+
+// Issue 11.4 against the real binary and its default deadlines: a JSON body
+// and an upload trickling at 1 byte/s are both cut off (408) within about
+// 10 s, and each cut-off is logged and counted.
+func TestFaultSlowClients(t *testing.T) {
+	pg := startFaultPG(t)
+	static := t.TempDir()
+	p := startBinary(t, pg.url(), static)
+	token, _ := seed(t, p, pg.url())
+
+	const boundary = "b0undary"
+	cases := []struct{ name, head, body string }{
+		{"json", "POST /admin/groups/ HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 1000", `{"name": "` + strings.Repeat("x", 100)},
+		{"upload", "POST /lessons/upload/lesson-file HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=" + boundary + "\r\nContent-Length: 1000000",
+			"--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.4 " + strings.Repeat("x", 100)},
+	}
+	var wg sync.WaitGroup
+	results := make([]string, len(cases))
+	for i, c := range cases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = trickle(p.base, token, c.head, c.body)
+		}()
+	}
+	wg.Wait()
+	for i, c := range cases {
+		t.Logf("%s at 1 byte/s: %s", c.name, results[i])
+		if !strings.HasPrefix(results[i], "408 ") {
+			t.Errorf("%s: %s, want 408 within the deadline", c.name, results[i])
+		}
+	}
+	logs := p.logs.String()
+	if n := strings.Count(logs, "slow request body cut off"); n != 2 {
+		t.Errorf("%d cut-off log lines, want 2", n)
+	}
+	if _, tmps := countFiles(t, static); tmps != 0 {
+		t.Errorf("%d temp files left by the cut-off upload", tmps)
+	}
+}
+
+// trickle sends head, then body one byte per second, and describes the
+// answer: "408 after 10.2s (12 bytes sent)".
+func trickle(base, token, head, body string) string {
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		return err.Error()
+	}
+	defer conn.Close()
+	start := time.Now()
+	if _, err := fmt.Fprintf(conn, "%s\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", head, token); err != nil {
+		return err.Error()
+	}
+	sent := make(chan int, 1)
+	go func() {
+		n := 0
+		for i := range len(body) {
+			if _, err := conn.Write([]byte{body[i]}); err != nil {
+				break
+			}
+			n++
+			time.Sleep(time.Second) // the slow client under test
+		}
+		sent <- n
+	}()
+	_ = conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	took := time.Since(start)
+	conn.Close()
+	n := <-sent
+	if err != nil {
+		return fmt.Sprintf("no answer after %s (%d bytes sent): %v", took.Round(100*time.Millisecond), n, err)
+	}
+	res.Body.Close()
+	return fmt.Sprintf("%d after %s (%d bytes sent)", res.StatusCode, took.Round(100*time.Millisecond), n)
+}
