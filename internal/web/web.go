@@ -73,8 +73,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		_ = JSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": verr.Issues})
 		return
 	}
-	if ctxErr := r.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-		// The client went away: nothing to answer and nothing to alarm anyone about.
+	_, isApp := apperr.As(err)
+	if ctxErr := r.Context().Err(); ctxErr != nil && (errors.Is(err, ctxErr) || !isApp) {
+		// The client went away (net/http cancels the context when its
+		// connection breaks, so a failed body read lands here too, and is not
+		// mistaken for the database going away): nothing to answer and
+		// nothing to alarm anyone about.
 		Logger(r.Context()).Debug("request canceled by client", "error", err)
 		w.WriteHeader(499)
 		return
