@@ -63,6 +63,15 @@ func (pg *faultPG) url() string {
 	return "postgres://postgres@127.0.0.1:" + pg.port + "/postgres?sslmode=disable"
 }
 
+// TestMain removes the binary the fault tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 var (
 	binOnce sync.Once
 	binPath string
