@@ -25,7 +25,7 @@ GOFILES  = $(shell find . -path ./.data -prune -o -path ./.git -prune -o -name '
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK         := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
-.PHONY: help run test bench build vet lint fmt migrate-up migrate-down migrate-version \
+.PHONY: help run test bench faults build vet lint fmt migrate-up migrate-down migrate-version \
 	db-start db-stop db-reset loadtest clean
 
 help: ## List the targets
@@ -42,6 +42,9 @@ test: ## Run all tests with -race (throwaway PostgreSQL unless TEST_DATABASE_URL
 
 bench: ## Run benchmarks once, without -race (make bench PKGS=./internal/lessons/ ARGS='-bench Gradebook')
 	@NO_RACE=1 PKGS='$(PKGS)' bash scripts/test.sh -run '^$$' -benchtime 5x $(ARGS)
+
+faults: ## Slow fault tests: PostgreSQL killed under load, SIGTERM under load, slow clients (real binary, own PostgreSQL; ~3 min)
+	go test -tags faults -run '^TestFault' -count=1 -v -timeout 15m $(ARGS) ./cmd/platform
 
 build: ## Build bin/platform (version from git describe)
 	go build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/platform

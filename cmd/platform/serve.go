@@ -10,17 +10,24 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"platform/internal/auth"
 	"platform/internal/config"
 	"platform/internal/db"
+	"platform/internal/orphans"
 	"platform/internal/server"
 	"platform/internal/storage"
 )
 
-// shutdownGrace bounds how long in-flight requests may finish after a signal.
-const shutdownGrace = 20 * time.Second
+// abortWait bounds how long handlers may take to return once their
+// connections are closed at the end of the grace (their reads fail at once).
+const abortWait = 5 * time.Second
+
+// orphanSweepEvery is how often the orphan file sweep runs after the first.
+const orphanSweepEvery = time.Hour
 
 // loadConfig reads the configuration from environ merged with ./.env.
 func loadConfig(environ []string) (config.Config, error) {
@@ -108,6 +115,12 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 	// returns, before the pool closes.
 	lifetime, endLifetime := context.WithCancel(context.WithoutCancel(ctx))
 	defer endLifetime()
+
+	go orphans.Run(bg, pool, store, cfg.OrphanGrace(), orphanSweepEvery, log)
+
+	probe := db.NewProbe(cfg.DatabaseURL)
+	defer probe.Close(context.WithoutCancel(ctx))
+
 	handler := server.New(server.Deps{
 		Log:            log,
 		Pool:           pool,
@@ -122,13 +135,16 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 			IINLookupsPerMinute:     cfg.IINLookupsPerMinute,
 			IINLookupBurst:          cfg.IINLookupBurst,
 		},
+		Ready: probe.Check,
 	})
+	var flight inFlight
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,
-		Handler:           handler,
+		Handler:           flight.track(handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		// No overall read/write timeout: 50 MiB uploads and video downloads
-		// on slow links legitimately take minutes.
+		// on slow links legitimately take minutes; body reads have their own
+		// per-route deadlines (web.BodyDeadlines).
 		IdleTimeout:    120 * time.Second,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -147,15 +163,58 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "grace", shutdownGrace.String())
+	return shutdown(ctx, srv, &flight, cfg.ShutdownGrace(), log)
+}
+
+// shutdown stops accepting connections and lets in-flight requests finish
+// within grace. Past it, the remaining connections are closed: their body
+// reads fail, so uploads remove their temporary files, and their handlers
+// get abortWait to return before the pool and the store close. Only then,
+// when requests were cut off, is the result an error (exit status 1).
+func shutdown(ctx context.Context, srv *http.Server, flight *inFlight, grace time.Duration, log *slog.Logger) error {
+	log.Info("shutting down", "grace", grace.String(), "in_flight", flight.n.Load())
 	// ctx is done by now: the grace period keeps its values, not its cancellation.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Warn("shutdown incomplete", "error", err)
+	err := srv.Shutdown(sctx)
+	if err == nil || errors.Is(err, http.ErrServerClosed) {
+		log.Info("stopped")
+		return nil
 	}
-	log.Info("stopped")
-	return nil
+	aborted := flight.n.Load()
+	_ = srv.Close()
+	done := make(chan struct{})
+	go func() { flight.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(abortWait):
+		log.Error("handlers still running after their connections closed", "count", flight.n.Load())
+	}
+	if aborted == 0 {
+		log.Info("stopped")
+		return nil // only idle connections were left
+	}
+	log.Error("stopped: requests cut off at the end of the grace", "aborted", aborted)
+	return fmt.Errorf("shutdown: %d requests still running after %s were aborted", aborted, grace)
+}
+
+// inFlight counts the requests being handled, so shutdown knows whether
+// closing the connections cut any off and can wait for their handlers.
+type inFlight struct {
+	wg sync.WaitGroup
+	n  atomic.Int64
+}
+
+func (f *inFlight) track(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.wg.Add(1)
+		f.n.Add(1)
+		defer func() {
+			f.n.Add(-1)
+			f.wg.Done()
+		}()
+		next.ServeHTTP(w, r)
+	})
 }
 
 // buildVersion is the -ldflags version, else the VCS revision Go stamped

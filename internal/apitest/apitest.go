@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,7 @@ import (
 	"platform/internal/server"
 	"platform/internal/storage"
 	"platform/internal/testdb"
+	"platform/internal/web"
 )
 
 // TestSecret is the signing key of every test server.
@@ -49,6 +51,12 @@ type Options struct {
 	Secret         string         // default TestSecret
 	TLS            bool           // serve over HTTPS (httptest's certificate)
 	Limits         server.Limits  // default: the server's defaults
+
+	// DBAddr, when set, is the host:port the server's pool and readiness
+	// probe reach the database through (a fault-injecting proxy in front of
+	// the test database, whose own address Env.DBURL keeps).
+	DBAddr string
+	Body   web.BodyTimeouts // request body deadlines (zero: defaults)
 
 	databaseURL string // set by Twin: serve this database instead of a fresh one
 }
@@ -71,6 +79,8 @@ type Env struct {
 	dbURL     string
 
 	opts Options // as given to NewWith, with its database (for Twin)
+	// DBURL is the test database's own URL (not through Options.DBAddr).
+	DBURL string
 }
 
 // New starts a server on a fresh database with default options.
@@ -106,10 +116,19 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.databaseURL == "" {
 		o.databaseURL = testdb.NewURL(t)
 	}
-	url := o.databaseURL
+	dbURL := o.databaseURL
+	serverURL := dbURL
+	if o.DBAddr != "" {
+		u, err := url.Parse(dbURL)
+		if err != nil {
+			t.Fatalf("apitest: parse database url: %v", err)
+		}
+		u.Host = o.DBAddr
+		serverURL = u.String()
+	}
 	counter := &queryCounter{}
 	pool, err := db.Open(context.Background(), db.PoolConfig{
-		URL: url, MinConns: 0, MaxConns: o.PoolMax, WaitTimeout: o.PoolWait, Tracer: counter,
+		URL: serverURL, MinConns: 0, MaxConns: o.PoolMax, WaitTimeout: o.PoolWait, Tracer: counter,
 	})
 	if err != nil {
 		t.Fatalf("apitest: open pool: %v", err)
@@ -132,7 +151,7 @@ func NewWith(t testing.TB, o Options) *Env {
 
 	env := &Env{
 		Pool:    pool,
-		dbURL:   url,
+		dbURL:   dbURL,
 		queries: counter,
 		Tokens:  auth.NewTokens([]byte(o.Secret), 30*time.Minute),
 		Hasher: auth.NewHasher(auth.HasherConfig{Cost: o.BcryptCost, DefaultCost: o.DefaultCost,
@@ -141,12 +160,16 @@ func NewWith(t testing.TB, o Options) *Env {
 		StaticDir: dir,
 		Logs:      logs,
 		opts:      o,
+		DBURL:     dbURL,
 	}
 	lifetime, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
+	probe := db.NewProbe(serverURL)
+	t.Cleanup(func() { probe.Close(context.Background()) })
 	h := server.New(server.Deps{
 		Log: log, Pool: pool, Tokens: env.Tokens, Hasher: env.Hasher, Store: store,
 		PlaceURL: o.PlaceURL, TrustedProxies: o.TrustedProxies, Lifetime: lifetime, Limits: o.Limits,
+		Ready: probe.Check, Body: o.Body,
 	})
 	if o.TLS {
 		env.Server = httptest.NewTLSServer(h)

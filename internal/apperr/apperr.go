@@ -22,6 +22,7 @@ const (
 	KindTooLarge                    // 413
 	KindUnavailable                 // 503 with Retry-After
 	KindTooManyRequests             // 429 with Retry-After (a per-user rate limit)
+	KindTimeout                     // 408: the client sent its body too slowly
 )
 
 // Error is the application error. Detail is safe to show; Err is the cause,

@@ -56,8 +56,26 @@ type Config struct {
 	IINLookupsPerMinute     int `env:"IIN_LOOKUPS_PER_MINUTE" envDefault:"30"`
 	IINLookupBurst          int `env:"IIN_LOOKUP_BURST" envDefault:"10"`
 
+	// OrphanGraceSeconds is the age after which a file no row references is
+	// removed (internal/orphans); long enough for a lesson document uploaded
+	// before its lesson is saved.
+	OrphanGraceSeconds int `env:"ORPHAN_FILE_GRACE" envDefault:"86400"`
+	// ShutdownGraceSeconds bounds how long in-flight requests may finish
+	// after SIGTERM before their connections are closed.
+	ShutdownGraceSeconds float64 `env:"SHUTDOWN_GRACE" envDefault:"20"`
+
 	// Derived by Load.
 	TrustedPrefixes []netip.Prefix `env:"-"`
+}
+
+// ShutdownGrace is SHUTDOWN_GRACE as a duration.
+func (c Config) ShutdownGrace() time.Duration {
+	return time.Duration(c.ShutdownGraceSeconds * float64(time.Second))
+}
+
+// OrphanGrace is ORPHAN_FILE_GRACE as a duration.
+func (c Config) OrphanGrace() time.Duration {
+	return time.Duration(c.OrphanGraceSeconds) * time.Second
 }
 
 // PoolTimeout is DB_POOL_TIMEOUT as a duration.
@@ -140,6 +158,10 @@ func (c *Config) check() error {
 		return bad("DB_MAX_OVERFLOW", "must not be negative")
 	case c.DBPoolSize+c.DBMaxOverflow < 1:
 		return bad("DB_POOL_SIZE", "plus DB_MAX_OVERFLOW must be at least 1")
+	case c.ShutdownGraceSeconds < 0:
+		return bad("SHUTDOWN_GRACE", "must not be negative")
+	case c.OrphanGraceSeconds < 60:
+		return bad("ORPHAN_FILE_GRACE", "must be at least 60 seconds")
 	case c.DBPoolTimeoutSeconds <= 0:
 		return bad("DB_POOL_TIMEOUT", "must be a positive number of seconds")
 	case c.BcryptCost < 4 || c.BcryptCost > 31:

@@ -129,7 +129,7 @@ func (p *Pool) Ping(ctx context.Context) error {
 }
 
 // WithTx runs fn in a transaction: committed when fn returns nil, rolled back
-// otherwise. Repositories never begin or commit; the code that needs
+// otherwise. A lost COMMIT acknowledgement is ErrCommitUnknown. Repositories never begin or commit; the code that needs
 // atomicity calls WithTx.
 func (p *Pool) WithTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	conn, err := p.acquire(ctx)
@@ -137,7 +137,7 @@ func (p *Pool) WithTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		return err
 	}
 	defer conn.Release()
-	return pgx.BeginFunc(ctx, conn, fn)
+	return runTx(ctx, conn, fn)
 }
 
 // Stat is a snapshot of the pool's counters (connections in use, idle,

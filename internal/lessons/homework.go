@@ -14,6 +14,7 @@ import (
 
 	"platform/internal/apperr"
 	"platform/internal/auth"
+	"platform/internal/db"
 	"platform/internal/policy"
 	"platform/internal/purge"
 	"platform/internal/storage"
@@ -37,7 +38,8 @@ type homework struct {
 // submitHomework is POST /lessons/{lesson_id}/submit-homework. The lesson
 // and the caller's access are checked before the body is read; files stream
 // to disk within the 20 MiB budget; the rows are committed once every file
-// is in place, and every file written is removed if anything fails.
+// is in place, and every file written is removed if anything fails (unless
+// the commit's outcome is unknown).
 func (h *Handler) submitHomework(w http.ResponseWriter, r *http.Request) error {
 	ctx, u := r.Context(), auth.MustUser(r.Context())
 	lessonID, err := web.PathID(r, "lesson_id")
@@ -79,7 +81,11 @@ func (h *Handler) submitHomework(w http.ResponseWriter, r *http.Request) error {
 		})
 	}
 	if err != nil {
-		h.store.Remove(detached(r), hw.files...)
+		// A lost COMMIT acknowledgement may hide committed rows: their files
+		// stay, and the orphan reconciler removes them if the rows are absent.
+		if !db.CommitUnknown(err) {
+			h.store.Remove(detached(r), hw.files...)
+		}
 		return err
 	}
 	return web.OK(w, uploaded{Detail: "Файлы успешно загружены", Count: len(hw.files)})

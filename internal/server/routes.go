@@ -41,7 +41,11 @@ func routes(r chi.Router, d Deps) {
 
 	r.Get("/", web.Handle(welcome))
 	r.Get("/healthz", web.Handle(healthz))
-	r.Get("/readyz", web.Handle(readyz(d.Pool)))
+	ready := d.Ready
+	if ready == nil {
+		ready = d.Pool.Ping
+	}
+	r.Get("/readyz", web.Handle(readyz(ready)))
 
 	g.Mount(r, "/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle, auth.NewSessions(d.Pool, d.Tokens)).Routes)
 	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store, lookups, d.Lifetime).Routes(r, g) // /user, /admin/{users,groups,modules}

@@ -31,7 +31,12 @@ type Deps struct {
 	// Excel import whose client left) stops then. Nil: such work ends only
 	// by itself.
 	Lifetime context.Context
-	Limits         Limits
+	Limits   Limits
+	// Ready is /readyz's check; nil pings through the pool (tests). run uses a
+	// db.Probe, on its own connection, so a busy pool is not "not ready".
+	Ready func(context.Context) error
+	// Body bounds how slowly request bodies may arrive (zero: defaults).
+	Body web.BodyTimeouts
 }
 
 // Limits are the per-user caps against abuse (README, "Limits"); a zero
@@ -70,6 +75,7 @@ func New(d Deps) http.Handler {
 	r := chi.NewRouter()
 	r.Use(
 		web.Edge(d.Log, d.TrustedProxies),
+		web.BodyDeadlines(d.Body),
 		web.SecurityHeaders,
 		web.CORS(d.PlaceURL),
 		web.Recover,
@@ -95,11 +101,13 @@ func healthz(w http.ResponseWriter, r *http.Request) error {
 	return web.OK(w, status{Status: "ok"})
 }
 
-func readyz(pool *db.Pool) web.HandlerFunc {
+// readyz answers whether the instance can serve: the database reachable and
+// its schema current. It says nothing about load (a busy instance is ready).
+func readyz(check func(context.Context) error) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := pool.Ping(ctx); err != nil {
+		if err := check(ctx); err != nil {
 			return &apperr.Error{Kind: apperr.KindUnavailable, Detail: "База данных недоступна", Err: err}
 		}
 		return web.OK(w, status{Status: "ok"})

@@ -30,6 +30,7 @@ type requestInfo struct {
 	https    bool
 	userID   int32
 	log      *slog.Logger
+	dbDown   *burstLog // the server's "database unavailable" warning limiter
 }
 
 func infoFrom(ctx context.Context) *requestInfo {
@@ -69,10 +70,11 @@ func SetUserID(ctx context.Context, id int32) {
 // client address and scheme (believing X-Forwarded-* only from trusted
 // proxies), and logs every request once when it ends.
 func Edge(log *slog.Logger, trusted []netip.Prefix) func(http.Handler) http.Handler {
+	dbDown := &burstLog{}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			ri := &requestInfo{id: requestID(r.Header.Get("X-Request-ID"))}
+			ri := &requestInfo{id: requestID(r.Header.Get("X-Request-ID")), dbDown: dbDown}
 			peer := peerAddr(r.RemoteAddr)
 			ri.clientIP = peer.String()
 			ri.https = r.TLS != nil

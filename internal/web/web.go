@@ -71,6 +71,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.KindTooLarge:        http.StatusRequestEntityTooLarge,
 	apperr.KindUnavailable:     http.StatusServiceUnavailable,
 	apperr.KindTooManyRequests: http.StatusTooManyRequests,
+	apperr.KindTimeout:         http.StatusRequestTimeout,
 }
 
 // RetryAfterSeconds is a 503's Retry-After: the expected wait rounded up
@@ -88,18 +89,30 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		_ = JSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": verr.Issues})
 		return
 	}
-	if ctxErr := r.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-		// The client went away: nothing to answer and nothing to alarm anyone about.
+	_, isApp := apperr.As(err)
+	if ctxErr := r.Context().Err(); ctxErr != nil && (errors.Is(err, ctxErr) || !isApp) {
+		// The client went away (net/http cancels the context when its
+		// connection breaks, so a failed body read lands here too, and is not
+		// mistaken for the database going away): nothing to answer and
+		// nothing to alarm anyone about.
 		Logger(r.Context()).Debug("request canceled by client", "error", err)
 		w.WriteHeader(499)
 		return
 	}
 	e, ok := apperr.As(err)
-	if !ok {
+	down := !ok && databaseDown(err)
+	switch {
+	case down:
+		// The database is away (or a commit's outcome is unknown): the client
+		// may retry, and one warning per burst is enough for the operator.
+		e = apperr.Overloaded(err)
+	case !ok:
 		e = &apperr.Error{Kind: apperr.KindInternal, Detail: "Internal Server Error", Err: err}
 	}
 	status := statusOf[e.Kind]
 	switch {
+	case down:
+		logDatabaseDown(r, err)
 	case e.Kind == apperr.KindUnavailable:
 		// Overload is the designed answer to a burst, not a fault: warn, once.
 		Logger(r.Context()).Warn("request shed",

@@ -145,7 +145,9 @@ func (h *Handler) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
 		return err
 	})
 	if err != nil {
-		h.store.Remove(ctx, rel)
+		if !db.CommitUnknown(err) { // else the orphan reconciler decides
+			h.store.Remove(ctx, rel)
+		}
 		if errors.Is(err, shared.ErrNotFound) {
 			return apperr.NotFound(msgUserNotFound)
 		}

@@ -1,0 +1,126 @@
+package orphans_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"platform/internal/apitest"
+	"platform/internal/auth"
+	"platform/internal/orphans"
+)
+
+// write creates rel under the static root with the given age.
+func write(t *testing.T, env *apitest.Env, rel string, age time.Duration) {
+	t.Helper()
+	p := filepath.Join(env.StaticDir, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-age)
+	if err := os.Chtimes(p, old, old); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func exists(env *apitest.Env, rel string) bool {
+	_, err := os.Stat(filepath.Join(env.StaticDir, rel))
+	return err == nil
+}
+
+// The invariant of ARCHITECTURE.md "Files and rows": a file a row names is
+// never removed; one no row names goes once older than the grace; stale
+// temporary files go, fresh ones (an upload in progress) stay.
+func TestSweepRemovesOnlyOldUnreferencedFiles(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	student := env.User(t, auth.Student)
+	teacher := env.User(t, auth.Teacher)
+	module := env.ID(t, `INSERT INTO modules (title, course, created_at) VALUES ('М', '1', now()) RETURNING id`)
+	subject := env.ID(t, `INSERT INTO subjects (module_id, teacher_id, title) VALUES ($1, $2, 'П') RETURNING id`, module, teacher.ID)
+	lesson := env.ID(t, `INSERT INTO lessons (subject_id, title, type, content_url, created_at)
+		VALUES ($1, 'У', 'document', '/static/lesson_docs/kept.pdf', now()) RETURNING id`, subject)
+	env.Exec(t, `INSERT INTO lessons (subject_id, title, type, content_url, created_at)
+		VALUES ($1, 'У2', 'document', 'https://host.example/static/lesson_docs/full-url.pdf?x=1', now())`, subject)
+	sub := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id, submitted_at) VALUES ($1, $2, now()) RETURNING id`, lesson, student.ID)
+	env.Exec(t, `INSERT INTO submission_files (submission_id, file_path) VALUES ($1, 'static/homework/lesson_1/kept.txt')`, sub)
+	env.Exec(t, `UPDATE users SET photo = 'static/photos/kept.png' WHERE id = $1`, student.ID)
+
+	day := 24 * time.Hour
+	kept := []string{
+		"homework/lesson_1/kept.txt", "lesson_docs/kept.pdf", "lesson_docs/full-url.pdf", "photos/kept.png",
+		"lesson_docs/young-orphan.pdf", // unreferenced but within the grace (its lesson may be saved soon)
+		"homework/lesson_1/.tmp-fresh", // an upload in progress
+	}
+	removed := []string{"homework/lesson_1/orphan.txt", "lesson_docs/orphan.pdf", "photos/orphan.png", "photos/.tmp-stale"}
+	for _, rel := range kept {
+		age := 2 * day
+		if rel == "lesson_docs/young-orphan.pdf" || rel == "homework/lesson_1/.tmp-fresh" {
+			age = time.Minute
+		}
+		write(t, env, rel, age)
+	}
+	for _, rel := range removed {
+		write(t, env, rel, 2*day)
+	}
+
+	res, err := orphans.Sweep(context.Background(), env.Pool, env.Store, day, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped || res.Removed != 3 || res.Temps != 1 {
+		t.Fatalf("sweep %+v, want 3 removed and 1 temporary", res)
+	}
+	for _, rel := range kept {
+		if !exists(env, rel) {
+			t.Errorf("%s removed, want kept", rel)
+		}
+	}
+	for _, rel := range removed {
+		if exists(env, rel) {
+			t.Errorf("%s kept, want removed", rel)
+		}
+	}
+}
+
+// Several instances share one database: while another holds the sweep's
+// lock, a sweep skips rather than racing it.
+func TestSweepSkipsWhileAnotherInstanceSweeps(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	write(t, env, "photos/orphan.png", 48*time.Hour)
+
+	held, release := make(chan struct{}), make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		errc <- env.Pool.WithTx(context.Background(), func(tx pgx.Tx) error {
+			if _, err := tx.Exec(context.Background(), `SELECT pg_advisory_xact_lock($1)`, orphans.LockKey); err != nil {
+				close(held)
+				return err
+			}
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	res, err := orphans.Sweep(context.Background(), env.Pool, env.Store, time.Hour, time.Now())
+	close(release)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil || !res.Skipped || !exists(env, "photos/orphan.png") {
+		t.Fatalf("sweep under another's lock: %+v, %v; want skipped, file kept", res, err)
+	}
+	res, err = orphans.Sweep(context.Background(), env.Pool, env.Store, time.Hour, time.Now())
+	if err != nil || res.Removed != 1 || exists(env, "photos/orphan.png") {
+		t.Fatalf("sweep after: %+v, %v; want the orphan removed", res, err)
+	}
+}
