@@ -163,16 +163,28 @@ func TestTreeCacheSeesEveryWrite(t *testing.T) {
 		{"SQL: lesson moved to another module", func(t *testing.T) { a.Exec(t, `UPDATE lessons SET subject_id = $2 WHERE id = $1`, w.l1b, w.s2) }},
 		{"SQL: subject moved to another module", func(t *testing.T) { a.Exec(t, `UPDATE subjects SET module_id = $2 WHERE id = $1`, w.s1b, w.m4) }},
 		{"SQL: lesson deleted", func(t *testing.T) { a.Exec(t, `DELETE FROM lessons WHERE id = $1`, newLesson) }},
-		{"SQL: module link", func(t *testing.T) { a.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, w.m2, w.g1) }},
-		{"SQL: subject link", func(t *testing.T) { a.Exec(t, `INSERT INTO subject_group (subject_id, group_id) VALUES ($1, $2)`, w.s4, w.g2) }},
-		{"SQL: subject unlinked", func(t *testing.T) { a.Exec(t, `DELETE FROM subject_group WHERE group_id = $1 AND subject_id = $2`, w.g2, w.s1) }},
-		{"SQL: membership", func(t *testing.T) { a.Exec(t, `INSERT INTO user_group (user_id, group_id) VALUES ($1, $2)`, w.studentNone.ID, w.g1) }},
-		{"SQL: membership ended", func(t *testing.T) { a.Exec(t, `DELETE FROM user_group WHERE user_id = $1 AND group_id = $2`, w.studentNone.ID, w.g1) }},
+		{"SQL: module link", func(t *testing.T) {
+			a.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, w.m2, w.g1)
+		}},
+		{"SQL: subject link", func(t *testing.T) {
+			a.Exec(t, `INSERT INTO subject_group (subject_id, group_id) VALUES ($1, $2)`, w.s4, w.g2)
+		}},
+		{"SQL: subject unlinked", func(t *testing.T) {
+			a.Exec(t, `DELETE FROM subject_group WHERE group_id = $1 AND subject_id = $2`, w.g2, w.s1)
+		}},
+		{"SQL: membership", func(t *testing.T) {
+			a.Exec(t, `INSERT INTO user_group (user_id, group_id) VALUES ($1, $2)`, w.studentNone.ID, w.g1)
+		}},
+		{"SQL: membership ended", func(t *testing.T) {
+			a.Exec(t, `DELETE FROM user_group WHERE user_id = $1 AND group_id = $2`, w.studentNone.ID, w.g1)
+		}},
 		{"SQL: new module", func(t *testing.T) {
 			newModule = a.ID(t, `INSERT INTO modules (title) VALUES ('Пятый') RETURNING id`)
 			a.Exec(t, `INSERT INTO module_group (module_id, group_id) VALUES ($1, $2)`, newModule, w.g1)
 		}},
-		{"SQL: teacher_module", func(t *testing.T) { a.Exec(t, `INSERT INTO teacher_module (module_id, teacher_id) VALUES ($1, $2)`, newModule, w.teacher.ID) }},
+		{"SQL: teacher_module", func(t *testing.T) {
+			a.Exec(t, `INSERT INTO teacher_module (module_id, teacher_id) VALUES ($1, $2)`, newModule, w.teacher.ID)
+		}},
 		{"API on one instance: module update", func(t *testing.T) {
 			a.Do(t, "PUT", fmt.Sprintf("/admin/modules/%d", w.m2), w.admin, map[string]any{"title": "Через API", "description": nil}).Status(t, 200)
 		}},
