@@ -113,7 +113,8 @@ func run() error {
 	_, p99at64, errs64 := closedLoopLatency(o.base+"/access/my-modules", hdr, 64, o.duration)
 	fmt.Printf("load average at end: %s\n\n", loadavg())
 
-	fmt.Println("| endpoint | body | port req/s (8 conns) | ceiling tps (pgbench) | ratio | goal | p50 / p99 (open loop at 80 %) |")
+	fmt.Printf("| endpoint | body | port req/s (%d conns) | ceiling tps (pgbench -c %d) | ratio | goal | p50 / p99 (open loop at %.0f %%) |\n",
+		o.conns, o.conns, 100*o.load)
 	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, e := range endpoints {
 		ceiling, ratio, goal := "—", "—", "—"
