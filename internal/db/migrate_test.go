@@ -77,6 +77,7 @@ var wantIndexes = map[string]bool{
 }
 
 var wantTables = []string{
+	"course_revision", // migration 10
 	"groups", "lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
 	"questions", "refresh_families", "refresh_tokens", "results", "schema_migrations", "subject_group", "subjects", "submission_files",
 	"teacher_module", "tests", "user_group", "users",
