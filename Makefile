@@ -25,7 +25,7 @@ GOFILES  = $(shell find . -path ./.data -prune -o -path ./.git -prune -o -name '
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK         := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
-.PHONY: help run test bench faults build vet lint fmt migrate-up migrate-down migrate-version \
+.PHONY: help run test bench gobench faults build vet lint fmt migrate-up migrate-down migrate-version \
 	db-start db-stop db-reset loadtest clean
 
 help: ## List the targets
@@ -40,7 +40,10 @@ run: ## Start the server on 127.0.0.1:8000 (local PostgreSQL + .env on first run
 test: ## Run all tests with -race (throwaway PostgreSQL unless TEST_DATABASE_URL is set)
 	@PKGS='$(PKGS)' bash scripts/test.sh $(ARGS)
 
-bench: ## Run benchmarks once, without -race (make bench PKGS=./internal/lessons/ ARGS='-bench Gradebook')
+bench: ## Hot reads vs their pgbench ceiling, one sitting (loadtest/bench.sh; ARGS='-duration 20s')
+	bash loadtest/bench.sh $(ARGS)
+
+gobench: ## Go benchmarks once, without -race (make gobench PKGS=./internal/catalog/ ARGS='-bench . -benchmem')
 	@NO_RACE=1 PKGS='$(PKGS)' bash scripts/test.sh -run '^$$' -benchtime 5x $(ARGS)
 
 faults: ## Slow fault tests: PostgreSQL killed under load, SIGTERM under load, slow clients (real binary, own PostgreSQL; ~3 min)

@@ -36,14 +36,20 @@ const (
 
 // Handler serves /access. Every endpoint writes at most one statement, and
 // a row that vanishes between its reads is answered as the endpoint's 404,
-// so none needs a transaction: everything runs on the pool.
+// so none needs a transaction: everything runs on the pool. The module
+// trees of the read endpoints come from tree, which caches them per module
+// (catalog.Tree); the responses to writes load theirs directly.
 type Handler struct {
 	pool *db.Pool
 	repo *Repo
+	tree *catalog.Tree
 }
 
-// NewHandler returns the /access handler on the pool.
-func NewHandler(pool *db.Pool) *Handler { return &Handler{pool: pool, repo: NewRepo(pool)} }
+// NewHandler returns the /access handler on the pool, with its own tree
+// cache (one per server instance).
+func NewHandler(pool *db.Pool) *Handler {
+	return &Handler{pool: pool, repo: NewRepo(pool), tree: catalog.NewTree(pool, catalog.DefaultCacheBytes)}
+}
 
 // overview: GET /access-overview (admin).
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request) error {
@@ -182,11 +188,11 @@ func (h *Handler) modules(w http.ResponseWriter, r *http.Request, f catalog.Filt
 		}
 		f.ModuleIDs = ids
 	}
-	ms, err := catalog.Modules(ctx, h.pool, f)
+	body, err := h.tree.Modules(ctx, f)
 	if err != nil {
 		return err
 	}
-	return web.List(w, r, web.FullPage, ms)
+	return web.Parts(w, body...)
 }
 
 // myModule: GET /my-modules/{module_id} (auth; read module) → the module
@@ -204,11 +210,11 @@ func (h *Handler) module(w http.ResponseWriter, r *http.Request, f catalog.Filte
 	if err != nil {
 		return err
 	}
-	m, err := catalog.ModuleByID(r.Context(), h.pool, moduleID, f)
+	body, err := h.tree.ModuleByID(r.Context(), moduleID, f)
 	if err != nil {
 		return notFoundAs(err, notFound)
 	}
-	return web.OK(w, m)
+	return web.Parts(w, body...)
 }
 
 // teacherModules: GET /teacher-modules (teacher) → TM(u); admins: every module.
@@ -239,11 +245,11 @@ func (h *Handler) teacherModule(w http.ResponseWriter, r *http.Request) error {
 			return apperr.NotFound(msgModuleNoAccess)
 		}
 	}
-	m, err := catalog.ModuleByID(ctx, h.pool, moduleID, catalog.Filter{})
+	body, err := h.tree.ModuleByID(ctx, moduleID, catalog.Filter{})
 	if err != nil {
 		return notFoundAs(err, msgModuleNoAccess)
 	}
-	return web.OK(w, m)
+	return web.Parts(w, body...)
 }
 
 // teacherSubjects: GET /teacher-subjects (teacher) → the subjects the

@@ -18,27 +18,40 @@ func TestQueryCountIsFixed(t *testing.T) {
 		return w.env.Queries(func() { w.env.Do(t, "GET", path, as, nil).Status(t, 200) })
 	}
 	m1 := fmt.Sprintf("/access/my-modules/%d", w.m1)
+	// The module trees are cached per module (catalog.Tree): cold is the
+	// first read after a write to the tree (every fragment rebuilt: one
+	// statement for the revisions and visibility, three for the tree),
+	// warm the next one (revisions and visibility only). Endpoints without
+	// the cache cost the same both times.
 	cases := []struct {
 		name, path string
 		as         apitest.User
-		want       int64 // besides authentication
+		cold, warm int64 // besides authentication
 	}{
-		{"my-modules admin", "/access/my-modules", w.admin, 3},
-		{"my-modules student (module link)", "/access/my-modules", w.studentMod, 3},
-		{"my-modules student (subject link)", "/access/my-modules", w.studentSubj, 3},
-		{"my-modules teacher", "/access/my-modules", w.teacher, 4},
-		{"my-modules/{id} student", m1, w.studentMod, 4},
-		{"my-modules/{id} teacher", m1, w.teacher, 4},
-		{"admin-modules", "/access/admin-modules", w.admin, 3},
-		{"teacher-modules teacher", "/access/teacher-modules", w.teacher, 4},
-		{"teacher-subjects admin", "/access/teacher-subjects", w.admin, 2},
-		{"access-overview", "/access/access-overview", w.admin, 4},
-		{"lessons/{id} student", fmt.Sprintf("/access/lessons/%d", w.l1), w.studentMod, 6},
+		{"my-modules admin", "/access/my-modules", w.admin, 4, 1},
+		{"my-modules student (module link)", "/access/my-modules", w.studentMod, 4, 1},
+		{"my-modules student (subject link)", "/access/my-modules", w.studentSubj, 4, 1},
+		{"my-modules teacher", "/access/my-modules", w.teacher, 5, 2},
+		{"my-modules/{id} student", m1, w.studentMod, 5, 2},
+		{"my-modules/{id} teacher", m1, w.teacher, 5, 2},
+		{"admin-modules", "/access/admin-modules", w.admin, 4, 1},
+		{"teacher-modules teacher", "/access/teacher-modules", w.teacher, 5, 2},
+		{"teacher-subjects admin", "/access/teacher-subjects", w.admin, 2, 2},
+		{"access-overview", "/access/access-overview", w.admin, 4, 4},
+		{"lessons/{id} student", fmt.Sprintf("/access/lessons/%d", w.l1), w.studentMod, 6, 6},
 	}
 	measure := func(t *testing.T, round string) {
 		for _, tc := range cases {
-			if got, want := get(t, tc.path, tc.as), apitest.AuthQueries+tc.want; got != want {
-				t.Errorf("%s (%s): %d queries, want %d", tc.name, round, got, want)
+			// A no-op update still moves every module's revision (the
+			// trigger does not compare values): the next read is cold.
+			w.env.Exec(t, `UPDATE modules SET title = title`)
+			for _, c := range []struct {
+				temp string
+				want int64
+			}{{"cold", tc.cold}, {"warm", tc.warm}} {
+				if got, want := get(t, tc.path, tc.as), apitest.AuthQueries+c.want; got != want {
+					t.Errorf("%s (%s, %s): %d queries, want %d", tc.name, round, c.temp, got, want)
+				}
 			}
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"platform/internal/db"
 )
 
@@ -19,16 +21,10 @@ func NewRepo(q db.DBTX) *Repo { return &Repo{q: q} }
 // errNoUser marks a missing user inside this package.
 var errNoUser = errors.New("auth: user not found")
 
-// authUser is a users row with the token generation, which User does not scan.
-type authUser struct {
-	User
-	Version *int32 `db:"token_version"`
-}
-
 // UserByIIN loads the user with that IIN (with its TokenVersion), or errNoUser.
 func (repo *Repo) UserByIIN(ctx context.Context, iin string) (User, error) {
 	const q = `
-SELECT id, iin, full_name, phone, role::text AS role, photo, hashed_password, token_version, must_change_password
+SELECT id, iin, full_name, phone, role::text, photo, hashed_password, token_version, must_change_password
 FROM users WHERE iin = $1`
 	return repo.user(ctx, q, iin)
 }
@@ -36,18 +32,25 @@ FROM users WHERE iin = $1`
 // UserByID loads the user with that id (with its TokenVersion), or errNoUser.
 func (repo *Repo) UserByID(ctx context.Context, id int32) (User, error) {
 	const q = `
-SELECT id, iin, full_name, phone, role::text AS role, photo, hashed_password, token_version, must_change_password
+SELECT id, iin, full_name, phone, role::text, photo, hashed_password, token_version, must_change_password
 FROM users WHERE id = $1`
 	return repo.user(ctx, q, id)
 }
 
+// user scans the row by position (every authenticated request runs this:
+// no by-name reflection).
 func (repo *Repo) user(ctx context.Context, q string, arg any) (User, error) {
-	row, err := db.One[authUser](ctx, repo.q, "auth: load user", errNoUser, q, arg)
-	if err != nil {
-		return User{}, err
+	var u User
+	var role string
+	err := repo.q.QueryRow(ctx, q, arg).Scan(&u.ID, &u.IIN, &u.FullName, &u.Phone, &role, &u.Photo,
+		&u.HashedPassword, &u.TokenVersion, &u.MustChangePassword)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, errNoUser
 	}
-	u := row.User
-	u.TokenVersion = row.Version
+	if err != nil {
+		return User{}, fmt.Errorf("auth: load user: %w", err)
+	}
+	u.Role = Role(role)
 	return u, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -22,6 +23,9 @@ type Tokens struct {
 	ttl        time.Duration
 	refreshTTL time.Duration
 	now        func() time.Time
+
+	macOnce sync.Once // sets macs.New with key
+	macs    macPool   // keyed HMAC states for verifyFast
 }
 
 // DefaultRefreshTTL is the refresh-token lifetime when none is configured.
@@ -71,7 +75,20 @@ var errBadToken = errors.New("auth: invalid token")
 // Verify checks the signature (HS256 only: "none" and every other algorithm
 // are refused), requires exp, and returns the claims. A present uid or ver
 // that is not a 32-bit integer makes the token invalid.
+//
+// Tokens in the exact form the port and PyJWT write are accepted by a
+// reflection-free fast path (see verifyFast); every other token, and every
+// token the fast path would refuse, goes through golang-jwt, which keeps
+// the final word on what is refused and why.
 func (t *Tokens) Verify(token string) (Claims, error) {
+	if c, ok := t.verifyFast(token); ok {
+		return c, nil
+	}
+	return t.verifySlow(token)
+}
+
+// verifySlow is Verify by golang-jwt with MapClaims.
+func (t *Tokens) verifySlow(token string) (Claims, error) {
 	parsed, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return t.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),

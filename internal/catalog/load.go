@@ -58,7 +58,7 @@ LIMIT NULLIF($4::int, 0) OFFSET $5`
 	if err != nil {
 		return nil, fmt.Errorf("catalog: modules: %w", err)
 	}
-	briefs, err := pgx.CollectRows(rows, pgx.RowToStructByName[ModuleBrief])
+	briefs, err := pgx.CollectRows(rows, scanModuleBrief)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: modules: %w", err)
 	}
@@ -165,7 +165,7 @@ func collectSubjects(ctx context.Context, q db.DBTX, sql string, args ...any) ([
 	if err != nil {
 		return nil, fmt.Errorf("catalog: subjects: %w", err)
 	}
-	subjects, err := pgx.CollectRows(rows, pgx.RowToStructByName[Subject])
+	subjects, err := pgx.CollectRows(rows, scanSubject)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: subjects: %w", err)
 	}
@@ -186,9 +186,16 @@ func LessonByID(ctx context.Context, q db.DBTX, id, resultsFor int32) (Lesson, e
 SELECT id, title, description, type, content_url, subject_id, created_at
 FROM lessons
 WHERE id = $1`
-	l, err := db.One[Lesson](ctx, q, "catalog: lesson", ErrNotFound, sql, id)
+	rows, err := q.Query(ctx, sql, id)
 	if err != nil {
-		return Lesson{}, err
+		return Lesson{}, fmt.Errorf("catalog: lesson: %w", err)
+	}
+	l, err := pgx.CollectExactlyOneRow(rows, scanLesson)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Lesson{}, ErrNotFound
+	}
+	if err != nil {
+		return Lesson{}, fmt.Errorf("catalog: lesson: %w", err)
 	}
 	ls := []Lesson{l}
 	if err := fillResults(ctx, q, ls, resultsFor); err != nil {
@@ -234,7 +241,7 @@ ORDER BY id`
 	if err != nil {
 		return nil, fmt.Errorf("catalog: lessons: %w", err)
 	}
-	lessons, err := pgx.CollectRows(rows, pgx.RowToStructByName[Lesson])
+	lessons, err := pgx.CollectRows(rows, scanLesson)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: lessons: %w", err)
 	}
@@ -265,7 +272,7 @@ ORDER BY lesson_id, submitted_at DESC NULLS LAST, id DESC`
 	if err != nil {
 		return fmt.Errorf("catalog: results: %w", err)
 	}
-	results, err := pgx.CollectRows(rows, pgx.RowToStructByName[Result])
+	results, err := pgx.CollectRows(rows, scanResult)
 	if err != nil {
 		return fmt.Errorf("catalog: results: %w", err)
 	}
@@ -277,4 +284,32 @@ ORDER BY lesson_id, submitted_at DESC NULLS LAST, id DESC`
 		lessons[i].Result = byLesson[lessons[i].ID]
 	}
 	return nil
+}
+
+// The scanners read the columns of the queries above by position, in the
+// order of their SELECT lists: the hot reads skip pgx's by-name reflection
+// (RowToStructByName), a quarter of my-modules' CPU before.
+
+func scanModuleBrief(row pgx.CollectableRow) (ModuleBrief, error) {
+	var b ModuleBrief
+	err := row.Scan(&b.ID, &b.Title, &b.Course, &b.Description, &b.CreatedAt)
+	return b, err
+}
+
+func scanSubject(row pgx.CollectableRow) (Subject, error) {
+	var s Subject
+	err := row.Scan(&s.ID, &s.Title, &s.ModuleID, &s.TeacherID)
+	return s, err
+}
+
+func scanLesson(row pgx.CollectableRow) (Lesson, error) {
+	var l Lesson
+	err := row.Scan(&l.ID, &l.Title, &l.Description, &l.Type, &l.ContentURL, &l.SubjectID, &l.CreatedAt)
+	return l, err
+}
+
+func scanResult(row pgx.CollectableRow) (Result, error) {
+	var r Result
+	err := row.Scan(&r.ID, &r.UserID, &r.LessonID, &r.TestID, &r.Score, &r.SubmittedAt)
+	return r, err
 }

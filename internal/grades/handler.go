@@ -5,10 +5,12 @@
 package grades
 
 import (
+	"fmt"
 	"net/http"
 
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/jsonw"
 	"platform/internal/web"
 )
 
@@ -31,5 +33,10 @@ func (h *Handler) summary(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.List(w, r, page, gs)
+	gs = web.Slice(page, gs)
+	body, ok := appendGrades(make([]byte, 0, 256*len(gs)+2), gs)
+	if !ok {
+		return fmt.Errorf("grades: summary: %w", jsonw.ErrUnsupported)
+	}
+	return web.Parts(w, body)
 }

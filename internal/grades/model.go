@@ -1,6 +1,9 @@
 package grades
 
-import "platform/internal/timefmt"
+import (
+	"platform/internal/jsonw"
+	"platform/internal/timefmt"
+)
 
 // Grade is one entry of the student's grade summary (API.md §8): a graded
 // (or not yet graded) homework submission or a test result.
@@ -20,4 +23,43 @@ type Grade struct {
 	SubmittedAt *timefmt.Time `json:"submitted_at" db:"submitted_at"`
 	// Source is "submission" or "test".
 	Source string `json:"source" db:"source"`
+}
+
+// appendGrades appends gs as web.JSON would write them (null when nil),
+// without reflection; ok is false for a grade JSON cannot carry (NaN).
+func appendGrades(dst []byte, gs []Grade) (out []byte, ok bool) {
+	if gs == nil {
+		return append(dst, "null"...), true
+	}
+	dst = append(dst, '[')
+	for i := range gs {
+		g := &gs[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"submission_id":`...)
+		dst = jsonw.Int(dst, g.SubmissionID)
+		dst = append(dst, `,"lesson_id":`...)
+		dst = jsonw.Int(dst, g.LessonID)
+		dst = append(dst, `,"lesson_title":`...)
+		dst = jsonw.String(dst, g.LessonTitle)
+		dst = append(dst, `,"lesson_type":`...)
+		dst = jsonw.String(dst, g.LessonType)
+		dst = append(dst, `,"subject_title":`...)
+		dst = jsonw.String(dst, g.SubjectTitle)
+		dst = append(dst, `,"module_title":`...)
+		dst = jsonw.String(dst, g.ModuleTitle)
+		dst = append(dst, `,"grade":`...)
+		if g.Grade == nil {
+			dst = append(dst, "null"...)
+		} else if dst, ok = jsonw.Float(dst, *g.Grade); !ok {
+			return dst, false
+		}
+		dst = append(dst, `,"submitted_at":`...)
+		dst = jsonw.TimePtr(dst, g.SubmittedAt)
+		dst = append(dst, `,"source":`...)
+		dst = jsonw.String(dst, g.Source)
+		dst = append(dst, '}')
+	}
+	return append(dst, ']'), true
 }

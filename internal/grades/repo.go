@@ -49,7 +49,13 @@ ORDER BY part, submission_id`
 	if err != nil {
 		return nil, fmt.Errorf("grades: summary: %w", err)
 	}
-	gs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Grade])
+	// By position, in the order of the SELECT list (no by-name reflection).
+	gs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Grade, error) {
+		var g Grade
+		err := row.Scan(&g.SubmissionID, &g.LessonID, &g.LessonTitle, &g.LessonType, &g.SubjectTitle,
+			&g.ModuleTitle, &g.Grade, &g.SubmittedAt, &g.Source)
+		return g, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("grades: summary: %w", err)
 	}

@@ -20,7 +20,7 @@ import (
 // an older resubmission, tests on odd ones). Besides ns/op it reports the
 // growth of the process's peak RSS over the run (server and client share
 // the process; the client only holds one file at a time). Run it alone and
-// without -race, which multiplies both: `make bench ARGS='-bench Gradebook'`.
+// without -race, which multiplies both: `make gobench ARGS='-bench Gradebook'`.
 func BenchmarkGradebook300x50(b *testing.B) {
 	env := apitest.New(b)
 	teacher := env.User(b, auth.Teacher)

@@ -89,8 +89,11 @@ func New(d Deps) http.Handler {
 	return r
 }
 
+// welcomeBody is GET /'s constant answer, encoded once.
+var welcomeBody = []byte(`{"message":"Добро пожаловать на платформу!"}`)
+
 func welcome(w http.ResponseWriter, r *http.Request) error {
-	return web.OK(w, map[string]string{"message": "Добро пожаловать на платформу!"})
+	return web.Parts(w, welcomeBody)
 }
 
 type status struct {

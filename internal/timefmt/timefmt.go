@@ -21,11 +21,49 @@ type Time struct {
 }
 
 // Format renders t in the API's format.
-func Format(t time.Time) string { return t.UTC().Format(Layout) }
+func Format(t time.Time) string { return string(Append(make([]byte, 0, 27), t)) }
+
+// Append appends t in the API's format, as t.UTC().AppendFormat(dst, Layout)
+// does but without interpreting the layout: the hot responses format
+// several hundred timestamps each. Years outside 0000–9999 (which the
+// fixed-width fast path cannot write) go through AppendFormat.
+func Append(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, Layout)
+	}
+	hour, minute, sec := t.Clock()
+	dst = append(dst,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-',
+		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10))
+	// .999999: microseconds, truncated, trailing zeros (and a bare dot) dropped.
+	if us := t.Nanosecond() / 1000; us != 0 {
+		var frac [7]byte
+		frac[0] = '.'
+		for i := 6; i >= 1; i-- {
+			frac[i] = byte('0' + us%10)
+			us /= 10
+		}
+		n := 7
+		for frac[n-1] == '0' {
+			n--
+		}
+		dst = append(dst, frac[:n]...)
+	}
+	return append(dst, 'Z')
+}
 
 // MarshalJSON writes the API's format.
 func (t Time) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + Format(t.Time) + `"`), nil
+	b := make([]byte, 0, 29)
+	b = append(b, '"')
+	b = Append(b, t.Time)
+	return append(b, '"'), nil
 }
 
 // ScanTimestamp implements pgtype.TimestampScanner (timestamp without time zone).

@@ -1,0 +1,444 @@
+// Command bench measures the hot reads against their PostgreSQL ceiling
+// (issue 12), for `make bench` (loadtest/bench.sh starts the server and the
+// database). It seeds the benchmark data set into an empty migrated
+// database — 10 modules × 5 subjects × 10 lessons, one student who reads
+// them all, 50 graded homeworks, 5 tests with results — then, endpoint by
+// endpoint:
+//
+//   - throughput: -conns connections (8) sending back to back for
+//     -duration, as wrk -c 8 does: the req/s column;
+//   - latency: an open-loop attack at a fixed rate (-load, 80 % of that
+//     throughput) with vegeta, so a slow response does not delay the next
+//     request and latency is not understated (coordinated omission);
+//     p50/p99 come from it;
+//   - the ceiling: pgbench -M prepared -c 8 -j 2 on the same database, in
+//     the same sitting, with the endpoint's own statements as the port
+//     would run them without its caches (one per result set, the user
+//     lookup included): the tps column.
+//
+// Then my-modules again at 64 connections for its p99, and the server's
+// RSS (VmRSS now, VmHWM peak) from /proc. Traffic goes only to loopback.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"golang.org/x/crypto/bcrypt"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	base, dbURL, pgbench, workDir string
+	pid, conns                    int
+	duration                      time.Duration
+	load                          float64
+}
+
+func run() error {
+	var o options
+	flag.StringVar(&o.base, "base", "http://127.0.0.1:18001", "server URL (loopback only)")
+	flag.StringVar(&o.dbURL, "db", "", "the server's database (migrated, empty: it is seeded)")
+	flag.StringVar(&o.pgbench, "pgbench", "/usr/lib/postgresql/15/bin/pgbench", "pgbench binary")
+	flag.StringVar(&o.workDir, "dir", os.TempDir(), "where the pgbench scripts are written")
+	flag.IntVar(&o.pid, "pid", 0, "server process id (for its RSS)")
+	flag.IntVar(&o.conns, "conns", 8, "connections for throughput and for pgbench")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "each measurement's length")
+	flag.Float64Var(&o.load, "load", 0.8, "open-loop rate as a fraction of the measured throughput")
+	flag.Parse()
+	u, err := url.Parse(o.base)
+	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
+		return fmt.Errorf("-base must be a loopback URL, got %q", o.base)
+	}
+	ctx := context.Background()
+	ds, err := seed(ctx, o.dbURL)
+	if err != nil {
+		return err
+	}
+	token, err := login(o.base, ds.iin, ds.password)
+	if err != nil {
+		return err
+	}
+	endpoints := []endpoint{
+		{name: "GET /", path: "/"},
+		{name: "GET /auth/check", path: "/auth/check", auth: true, sql: []string{userSQL(ds.iin)}},
+		{name: "GET /access/my-modules", path: "/access/my-modules", auth: true, sql: myModulesSQL(ds), goal: 1.0},
+		{name: "GET /lessons/student/grades", path: "/lessons/student/grades", auth: true, sql: []string{userSQL(ds.iin), gradesSQL(ds.userID)}, goal: 0.6},
+	}
+	endpoints[1].goal = 0.5
+	fmt.Printf("load average at start: %s\n", loadavg())
+	for i := range endpoints {
+		e := &endpoints[i]
+		hdr := http.Header{}
+		if e.auth {
+			hdr.Set("Authorization", "Bearer "+token)
+		}
+		size, err := bodySize(o.base+e.path, hdr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.name, err)
+		}
+		e.bytes = size
+		e.rps = closedLoop(o.base+e.path, hdr, o.conns, o.duration)
+		e.p50, e.p99, e.errors = openLoop(o.base+e.path, hdr, e.rps*o.load, o.duration)
+		if len(e.sql) > 0 {
+			if e.tps, err = pgbenchTPS(o, e); err != nil {
+				return fmt.Errorf("%s: pgbench: %w", e.name, err)
+			}
+		}
+		fmt.Fprintf(os.Stderr, "  measured %s\n", e.name)
+	}
+	hdr := http.Header{"Authorization": {"Bearer " + token}}
+	_, p99at64, errs64 := closedLoopLatency(o.base+"/access/my-modules", hdr, 64, o.duration)
+	fmt.Printf("load average at end: %s\n\n", loadavg())
+
+	fmt.Printf("| endpoint | body | port req/s (%d conns) | ceiling tps (pgbench -c %d) | ratio | goal | p50 / p99 (open loop at %.0f %%) |\n",
+		o.conns, o.conns, 100*o.load)
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, e := range endpoints {
+		ceiling, ratio, goal := "—", "—", "—"
+		if e.tps > 0 {
+			ceiling = fmt.Sprintf("%.0f", e.tps)
+			ratio = fmt.Sprintf("%.2f", e.rps/e.tps)
+		}
+		if e.goal > 0 {
+			goal = fmt.Sprintf("≥ %.1f", e.goal)
+		}
+		fmt.Printf("| `%s` | %s | %.0f | %s | %s | %s | %s / %s%s |\n", e.name, kb(e.bytes), e.rps, ceiling, ratio, goal,
+			ms(e.p50), ms(e.p99), errNote(e.errors))
+	}
+	fmt.Printf("\nmy-modules at 64 connections: p99 %s%s\n", ms(p99at64), errNote(errs64))
+	if o.pid != 0 {
+		fmt.Printf("server RSS: %s now, %s peak\n", procStatus(o.pid, "VmRSS"), procStatus(o.pid, "VmHWM"))
+	}
+	return nil
+}
+
+type endpoint struct {
+	name, path string
+	auth       bool
+	sql        []string
+	goal       float64
+	bytes      int
+	rps, tps   float64
+	p50, p99   time.Duration
+	errors     uint64
+}
+
+// dataset is what the seed made.
+type dataset struct {
+	iin, password string
+	userID        int32
+	moduleIDs     []int32
+	subjectIDs    []int32
+}
+
+// seed fills the benchmark data set in one transaction.
+func seed(ctx context.Context, dbURL string) (dataset, error) {
+	ds := dataset{iin: "700000000001", password: "bench-pass"}
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return ds, err
+	}
+	defer conn.Close(ctx)
+	hash, err := bcrypt.GenerateFromPassword([]byte(ds.password), bcrypt.MinCost)
+	if err != nil {
+		return ds, err
+	}
+	steps := []string{
+		`INSERT INTO users (full_name, iin, role, hashed_password) VALUES ('Преподаватель Бенчмарк', '800000000001', 'teacher', $1)`,
+		`INSERT INTO users (full_name, iin, role, hashed_password) VALUES ('Студентова Айгерим Бенчмарковна', $2, 'student', $1)`,
+		`INSERT INTO groups (name) VALUES ('БЕНЧ-1')`,
+		`INSERT INTO user_group (user_id, group_id) SELECT u.id, g.id FROM users u, groups g WHERE u.iin = $2`,
+		`INSERT INTO modules (title, course, description, created_at)
+		 SELECT 'Модуль ' || i || ': программирование и анализ данных', (i % 4 + 1)::text,
+		        'Описание модуля ' || i || ' — лекции, практика и домашние задания', now() AT TIME ZONE 'UTC'
+		 FROM generate_series(1, 10) i`,
+		`INSERT INTO module_group (module_id, group_id) SELECT m.id, g.id FROM modules m, groups g`,
+		`INSERT INTO subjects (module_id, teacher_id, title)
+		 SELECT m.id, (SELECT id FROM users WHERE iin = '800000000001'), 'Дисциплина ' || m.id || '.' || i || ' «Алгоритмы»'
+		 FROM modules m, generate_series(1, 5) i`,
+		`INSERT INTO lessons (subject_id, title, description, type, content_url, created_at)
+		 SELECT s.id, 'Урок ' || i || ': сортировка слиянием', 'Лекция и разбор задач, часть ' || i,
+		        CASE WHEN i % 3 = 0 THEN 'pdf' ELSE 'video' END,
+		        'https://video.example.com/courses/' || s.id || '/lessons/' || i || '.mp4', now() AT TIME ZONE 'UTC'
+		 FROM subjects s, generate_series(1, 10) i`,
+		`INSERT INTO lesson_submissions (lesson_id, user_id, comment, grade, submitted_at)
+		 SELECT l.id, (SELECT id FROM users WHERE iin = $2), 'Готово', 4 + l.id % 2, now() AT TIME ZONE 'UTC'
+		 FROM lessons l ORDER BY l.id LIMIT 50`,
+		`INSERT INTO tests (title, subject_id, lesson_id)
+		 SELECT 'Тест по уроку ' || l.id, l.subject_id, l.id FROM lessons l ORDER BY l.id DESC LIMIT 5`,
+		`INSERT INTO results (user_id, lesson_id, test_id, score, submitted_at)
+		 SELECT (SELECT id FROM users WHERE iin = $2), t.lesson_id, t.id, 66.67, now() FROM tests t`,
+	}
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		for i, s := range steps {
+			var args []any
+			if strings.Contains(s, "$1") {
+				args = append(args, string(hash))
+			}
+			if strings.Contains(s, "$2") {
+				args = append(args, ds.iin)
+			}
+			if strings.Contains(s, "$2") && !strings.Contains(s, "$1") {
+				s = strings.ReplaceAll(s, "$2", "$1")
+			}
+			if _, err := tx.Exec(ctx, s, args...); err != nil {
+				return fmt.Errorf("seed step %d: %w", i+1, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return ds, err
+	}
+	if err := conn.QueryRow(ctx, `SELECT id FROM users WHERE iin = $1`, ds.iin).Scan(&ds.userID); err != nil {
+		return ds, err
+	}
+	for q, dst := range map[string]*[]int32{`SELECT id FROM modules ORDER BY id`: &ds.moduleIDs, `SELECT id FROM subjects ORDER BY id`: &ds.subjectIDs} {
+		rows, _ := conn.Query(ctx, q)
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			return ds, err
+		}
+		*dst = ids
+	}
+	_, err = conn.Exec(ctx, `ANALYZE`)
+	return ds, err
+}
+
+func login(base, iin, password string) (string, error) {
+	body := fmt.Sprintf(`{"iin":%q,"password":%q}`, iin, password)
+	res, err := http.Post(base+"/auth/login", "application/json", strings.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || out.AccessToken == "" {
+		return "", fmt.Errorf("login: status %d: %v", res.StatusCode, err)
+	}
+	return out.AccessToken, nil
+}
+
+func bodySize(u string, hdr http.Header) (int, error) {
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header = hdr.Clone()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		return 0, fmt.Errorf("status %d: %s", res.StatusCode, b)
+	}
+	return len(b), err
+}
+
+// client is a keep-alive client with enough idle connections for conns.
+func client(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
+}
+
+// closedLoop is wrk's measure: conns workers sending back to back; req/s.
+func closedLoop(u string, hdr http.Header, conns int, d time.Duration) float64 {
+	n, _, _ := closedLoopLatency(u, hdr, conns, d)
+	return n
+}
+
+// closedLoopLatency runs conns back-to-back workers for d: req/s, p99, errors.
+func closedLoopLatency(u string, hdr http.Header, conns int, d time.Duration) (float64, time.Duration, uint64) {
+	c := client(conns)
+	var done, failed atomic.Uint64
+	var mu sync.Mutex
+	var lat []time.Duration
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			var mine []time.Duration
+			for time.Now().Before(deadline) {
+				req, _ := http.NewRequest("GET", u, nil)
+				req.Header = hdr
+				start := time.Now()
+				res, err := c.Do(req)
+				if err == nil {
+					_, err = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					if res.StatusCode != 200 {
+						err = fmt.Errorf("status %d", res.StatusCode)
+					}
+				}
+				mine = append(mine, time.Since(start))
+				if err != nil {
+					failed.Add(1)
+				} else {
+					done.Add(1)
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	var m vegeta.Metrics
+	for _, l := range lat {
+		m.Latencies.Add(l)
+	}
+	return float64(done.Load()) / d.Seconds(), m.Latencies.Quantile(0.99), failed.Load()
+}
+
+// openLoop attacks at a fixed rate with vegeta: p50, p99 and failures.
+func openLoop(u string, hdr http.Header, rate float64, d time.Duration) (time.Duration, time.Duration, uint64) {
+	if rate < 1 {
+		rate = 1
+	}
+	targeter := vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: u, Header: hdr})
+	attacker := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.MaxWorkers(256), vegeta.Connections(64))
+	var m vegeta.Metrics
+	for res := range attacker.Attack(targeter, vegeta.Rate{Freq: int(rate), Per: time.Second}, d, "bench") {
+		m.Add(res)
+	}
+	m.Close()
+	var failed uint64
+	for code, n := range m.StatusCodes {
+		if code != "200" {
+			failed += uint64(n)
+		}
+	}
+	return m.Latencies.P50, m.Latencies.P99, failed
+}
+
+var tpsRe = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+
+// pgbenchTPS runs the endpoint's statements as one pgbench transaction.
+func pgbenchTPS(o options, e *endpoint) (float64, error) {
+	script := filepath.Join(o.workDir, "bench-"+strings.NewReplacer("/", "_", " ", "").Replace(e.path)+".sql")
+	if err := os.WriteFile(script, []byte(strings.Join(e.sql, ";\n")+";\n"), 0o600); err != nil {
+		return 0, err
+	}
+	cmd := exec.Command(o.pgbench, "-n", "-M", "prepared", "-c", strconv.Itoa(o.conns), "-j", "2",
+		"-T", strconv.Itoa(int(o.duration.Seconds())), "-f", script, o.dbURL)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s", err, out)
+	}
+	m := tpsRe.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("no tps in: %s", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
+
+// The endpoints' statements as the port runs them without caches: keep in
+// step with internal/auth/repo.go, internal/catalog/load.go (and
+// policy.StudentReads), internal/grades/repo.go.
+
+func userSQL(iin string) string {
+	return `SELECT id, iin, full_name, phone, role::text, photo, hashed_password, token_version FROM users WHERE iin = '` + iin + `'`
+}
+
+const studentReads = `(
+SELECT ug.user_id, mg.module_id, s.id AS subject_id
+FROM user_group ug
+JOIN module_group mg ON mg.group_id = ug.group_id
+LEFT JOIN subjects s ON s.module_id = mg.module_id
+UNION ALL
+SELECT ug.user_id, s.module_id, s.id
+FROM user_group ug
+JOIN subject_group sg ON sg.group_id = ug.group_id
+JOIN subjects s ON s.id = sg.subject_id)`
+
+func myModulesSQL(ds dataset) []string {
+	uid := strconv.Itoa(int(ds.userID))
+	return []string{
+		userSQL(ds.iin),
+		`SELECT m.id, m.title, m.course, m.description, m.created_at FROM modules m
+WHERE EXISTS (SELECT 1 FROM ` + studentReads + ` r WHERE r.user_id = ` + uid + ` AND r.module_id = m.id) ORDER BY m.id`,
+		`SELECT s.id, s.title, s.module_id, s.teacher_id FROM subjects s WHERE s.module_id = ANY('` + intArray(ds.moduleIDs) + `')
+AND EXISTS (SELECT 1 FROM ` + studentReads + ` r WHERE r.user_id = ` + uid + ` AND r.subject_id = s.id) ORDER BY s.id`,
+		`SELECT id, title, description, type, content_url, subject_id, created_at FROM lessons
+WHERE subject_id = ANY('` + intArray(ds.subjectIDs) + `') ORDER BY id`,
+	}
+}
+
+func gradesSQL(userID int32) string {
+	uid := strconv.Itoa(int(userID))
+	return `SELECT submission_id, lesson_id, lesson_title, lesson_type, subject_title, module_title, grade, submitted_at, source
+FROM (
+    SELECT 0 AS part, ls.id AS submission_id, l.id AS lesson_id, l.title AS lesson_title, l.type AS lesson_type,
+           s.title AS subject_title, m.title AS module_title, ls.grade::double precision AS grade,
+           ls.submitted_at AT TIME ZONE 'UTC' AS submitted_at, 'submission' AS source
+    FROM lesson_submissions ls JOIN lessons l ON l.id = ls.lesson_id JOIN subjects s ON s.id = l.subject_id
+    JOIN modules m ON m.id = s.module_id WHERE ls.user_id = ` + uid + `
+    UNION ALL
+    SELECT 1, r.id, l.id, l.title, 'тест', s.title, m.title, r.score, r.submitted_at, 'test'
+    FROM results r JOIN lessons l ON l.id = r.lesson_id JOIN subjects s ON s.id = l.subject_id
+    JOIN modules m ON m.id = s.module_id WHERE r.user_id = ` + uid + `
+) g ORDER BY part, submission_id`
+}
+
+func intArray(ids []int32) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.Itoa(int(id))
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+func procStatus(pid int, field string) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+func kb(n int) string { return fmt.Sprintf("%.1f KB", float64(n)/1000) }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func errNote(n uint64) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d failed)", n)
+}

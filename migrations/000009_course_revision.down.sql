@@ -1,0 +1,13 @@
+DROP TRIGGER IF EXISTS course_revision_truncate ON lessons;
+DROP TRIGGER IF EXISTS course_revision_truncate ON subjects;
+DROP TRIGGER IF EXISTS course_revision_truncate ON modules;
+DROP TRIGGER IF EXISTS course_revision ON lessons;
+DROP TRIGGER IF EXISTS course_revision ON subjects;
+DROP TRIGGER IF EXISTS course_revision ON modules;
+DROP FUNCTION IF EXISTS course_revision_all();
+DROP FUNCTION IF EXISTS course_revision_lessons();
+DROP FUNCTION IF EXISTS course_revision_subjects();
+DROP FUNCTION IF EXISTS course_revision_modules();
+DROP FUNCTION IF EXISTS course_revision_bump(integer);
+DROP TABLE IF EXISTS course_revision;
+DROP SEQUENCE IF EXISTS course_revision_seq;
