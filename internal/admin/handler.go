@@ -27,7 +27,7 @@ type Handler struct {
 // NewHandler returns the handler; hasher is the shared bcrypt pool (every
 // hash of these endpoints runs in its slots), throttle the login throttle a
 // password reset clears.
-func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store) *Handler {
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store storage.Store) *Handler {
 	return &Handler{
 		profile: profile.NewHandler(pool, hasher, store),
 		users:   users.NewHandler(pool, hasher, throttle, store),

@@ -57,7 +57,7 @@ type Env struct {
 	Pool      *db.Pool
 	Tokens    *auth.Tokens
 	Hasher    *auth.Hasher
-	Store     *storage.Store
+	Store     storage.Store
 	StaticDir string
 	Server    *httptest.Server
 	Logs      *SyncBuffer

@@ -25,11 +25,11 @@ import (
 // Handler serves /lessons.
 type Handler struct {
 	pool  *db.Pool
-	store *storage.Store
+	store storage.Store
 }
 
 // NewHandler returns the /lessons handler.
-func NewHandler(pool *db.Pool, store *storage.Store) *Handler {
+func NewHandler(pool *db.Pool, store storage.Store) *Handler {
 	return &Handler{pool: pool, store: store}
 }
 

@@ -24,7 +24,7 @@ type Deps struct {
 	Pool           *db.Pool
 	Tokens         *auth.Tokens
 	Hasher         *auth.Hasher
-	Store          *storage.Store
+	Store          storage.Store
 	PlaceURL       string
 	TrustedProxies []netip.Prefix
 }

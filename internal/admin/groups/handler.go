@@ -35,12 +35,12 @@ type Handler struct {
 	pool   *db.Pool
 	repo   *repo
 	hasher *auth.Hasher
-	store  *storage.Store
+	store  storage.Store
 }
 
 // NewHandler returns the handler; hasher is the shared bcrypt pool (an
 // import hashes every new user's password in its slots).
-func NewHandler(pool *db.Pool, hasher *auth.Hasher, store *storage.Store) *Handler {
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, store storage.Store) *Handler {
 	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, store: store}
 }
 
