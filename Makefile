@@ -26,7 +26,7 @@ STATICCHECK_VERSION := v0.8.2
 STATICCHECK         := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
 .PHONY: help run test build vet lint fmt migrate-up migrate-down migrate-version \
-	db-start db-stop db-reset loadtest clean
+	db-start db-stop db-reset loadtest clean e2e
 
 help: ## List the targets
 	@echo "Usage: make TARGET [ARGS=...] [PKGS=...] [N=...]"
@@ -39,6 +39,9 @@ run: ## Start the server on 127.0.0.1:8000 (local PostgreSQL + .env on first run
 
 test: ## Run all tests with -race (throwaway PostgreSQL unless TEST_DATABASE_URL is set)
 	@PKGS='$(PKGS)' bash scripts/test.sh $(ARGS)
+
+e2e: ## Two instances on one PostgreSQL + SeaweedFS bucket behind nginx (builds weed once per machine)
+	@bash scripts/e2e.sh $(ARGS)
 
 build: ## Build bin/platform (version from git describe)
 	go build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/platform

@@ -30,6 +30,9 @@ type Error struct {
 	Err    error
 	// Challenge asks the edge to add "WWW-Authenticate: Bearer" (401s of §0.5.1).
 	Challenge bool
+	// Reason names why a 503 was answered (e.g. "db_pool_wait"), for the
+	// metrics; never shown to the client.
+	Reason string
 }
 
 func (e *Error) Error() string {
@@ -61,6 +64,12 @@ func TooLarge(detail string) *Error { return &Error{Kind: KindTooLarge, Detail: 
 // Overloaded is the 503 of API.md §0.4 (pool wait exceeded, bcrypt queue full).
 func Overloaded(cause error) *Error {
 	return &Error{Kind: KindUnavailable, Detail: "Сервер перегружен, повторите попытку позже", Err: cause}
+}
+
+// WithReason sets Reason and returns e, for the 503s' call sites.
+func (e *Error) WithReason(reason string) *Error {
+	e.Reason = reason
+	return e
 }
 
 // Internal is a 500 whose detail the client still sees (e.g. "Ошибка при сохранении файла");

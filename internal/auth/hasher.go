@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -23,6 +24,9 @@ type Hasher struct {
 	pending atomic.Int64 // waiting + running
 	limit   int64
 
+	// waited, when set, observes each operation's wait for a slot (metrics).
+	waited func(time.Duration)
+
 	dummyOnce sync.Once
 	dummy     []byte
 }
@@ -34,6 +38,13 @@ func NewHasher(cost, slots int) *Hasher {
 	}
 	return &Hasher{cost: cost, sem: make(chan struct{}, slots), limit: int64(slots) * 5}
 }
+
+// ObserveWait has fn called with each operation's wait for a slot; set it
+// before the Hasher is used.
+func (h *Hasher) ObserveWait(fn func(time.Duration)) { h.waited = fn }
+
+// Pending is the number of operations holding a queue place (waiting or hashing).
+func (h *Hasher) Pending() int64 { return h.pending.Load() }
 
 // Slots is the number of concurrent bcrypt workers.
 func (h *Hasher) Slots() int { return cap(h.sem) }
@@ -49,7 +60,7 @@ type Reservation struct {
 func (h *Hasher) Reserve() (*Reservation, error) {
 	if h.pending.Add(1) > h.limit {
 		h.pending.Add(-1)
-		return nil, apperr.Overloaded(errors.New("auth: bcrypt queue full"))
+		return nil, apperr.Overloaded(errors.New("auth: bcrypt queue full")).WithReason("bcrypt_queue")
 	}
 	return &Reservation{h: h}, nil
 }
@@ -63,10 +74,14 @@ func (r *Reservation) Release() {
 
 // run waits for a slot (or the context) and runs fn in it.
 func (r *Reservation) run(ctx context.Context, fn func()) error {
+	start := time.Now()
 	select {
 	case r.h.sem <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	if r.h.waited != nil {
+		r.h.waited(time.Since(start))
 	}
 	defer func() { <-r.h.sem }()
 	fn()

@@ -14,6 +14,7 @@ import (
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/metrics"
 	"platform/internal/storage"
 	"platform/internal/web"
 )
@@ -27,13 +28,24 @@ type Deps struct {
 	Store          storage.Store
 	PlaceURL       string
 	TrustedProxies []netip.Prefix
+	// Metrics, when set, times every request and gets the pool and bcrypt
+	// collectors registered; nil serves without metrics.
+	Metrics *metrics.Metrics
 }
 
 // New returns the service's http.Handler.
 func New(d Deps) http.Handler {
 	r := chi.NewRouter()
+	observe := func(next http.Handler) http.Handler { return next }
+	if d.Metrics != nil {
+		observe = d.Metrics.Middleware
+		d.Metrics.Register(metrics.PoolCollector(d.Pool.Stat))
+		d.Metrics.Register(metrics.BcryptCollectors(d.Hasher.Pending, d.Hasher.Slots())...)
+		d.Hasher.ObserveWait(func(w time.Duration) { d.Metrics.BcryptWait.Observe(w.Seconds()) })
+	}
 	r.Use(
 		web.Edge(d.Log, d.TrustedProxies),
+		observe,
 		web.SecurityHeaders,
 		web.CORS(d.PlaceURL),
 		web.Recover,
@@ -64,7 +76,7 @@ func readyz(pool *db.Pool) web.HandlerFunc {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := pool.Ping(ctx); err != nil {
-			return &apperr.Error{Kind: apperr.KindUnavailable, Detail: "База данных недоступна", Err: err}
+			return &apperr.Error{Kind: apperr.KindUnavailable, Detail: "База данных недоступна", Err: err, Reason: "db_down"}
 		}
 		return web.OK(w, status{Status: "ok"})
 	}

@@ -245,4 +245,3 @@ func (s *S3) Walk(ctx context.Context, dir string, fn func(Entry) error) error {
 	}
 	return ctx.Err()
 }
-
