@@ -4,7 +4,8 @@
 #
 #   source scripts/weed.sh
 #   weed_ensure            # set WEED to the cached binary, building it when missing (~10 min on 2 cores)
-#   weed_start DIR         # `weed mini` with data in DIR on free loopback ports; sets WEED_S3_PORT, WEED_PID
+#   weed_start DIR         # `weed mini` with data in DIR on free loopback ports, credentials
+#                          # $WEED_ACCESS_KEY/$WEED_SECRET_KEY (default e2e/e2e-secret); sets WEED_S3_PORT, WEED_PID
 #   weed_stop              # stop it
 #
 # `go install` refuses the module (it has replace directives), so the module is downloaded
@@ -44,23 +45,45 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# low_port: a free TCP port in 20000-44999 whose +10000 (SeaweedFS's gRPC port) is free too.
+low_port() {
+	python3 -c '
+import random, socket
+def free(p):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+while True:
+    p = random.randrange(20000, 45000)
+    if free(p) and free(p + 10000):
+        print(p)
+        break
+'
+}
+
 weed_start() {
-	local dir=$1 master volume filer s3 i
+	local dir=$1 i
 	mkdir -p "$dir"
-	master=$(free_port) volume=$(free_port) filer=$(free_port) s3=$(free_port)
-	# Master, volume and filer also listen on port+10000 for gRPC: keep those free too.
-	while [ "$master" -gt 55000 ] || [ "$volume" -gt 55000 ] || [ "$filer" -gt 55000 ]; do
-		master=$(free_port) volume=$(free_port) filer=$(free_port)
-	done
-	"$WEED" mini -dir="$dir" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
-		-master.port="$master" -volume.port="$volume" -filer.port="$filer" -s3.port="$s3" \
+	WEED_S3_PORT=$(low_port)
+	# Every listener on its own free port; the extras (WebDAV, admin UI, Iceberg, Lance,
+	# telemetry) off.
+	AWS_ACCESS_KEY_ID=${WEED_ACCESS_KEY:-e2e} AWS_SECRET_ACCESS_KEY=${WEED_SECRET_KEY:-e2e-secret} \
+		"$WEED" mini -dir="$dir" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+		-master.port="$(low_port)" -volume.port="$(low_port)" -filer.port="$(low_port)" \
+		-s3.port="$WEED_S3_PORT" -s3.port.grpc="$(low_port)" -s3.port.iceberg=0 -s3.port.lance=0 \
+		-debug.port="$(low_port)" -webdav=false -admin.ui=false -admin.port="$(low_port)" -admin.port.legacy=0 \
+		-master.telemetry=false \
 		>"$dir/weed.log" 2>&1 &
 	WEED_PID=$!
-	WEED_S3_PORT=$s3
 	for i in $(seq 1 300); do
 		# Any HTTP answer (403 without credentials) means the S3 gateway is up.
-		if curl -s -o /dev/null "http://127.0.0.1:$s3/"; then
-			weed_log "S3 on 127.0.0.1:$s3 after $((i / 10)).$((i % 10))s (data in $dir)"
+		if curl -s -o /dev/null "http://127.0.0.1:$WEED_S3_PORT/"; then
+			weed_log "S3 on 127.0.0.1:$WEED_S3_PORT after $((i / 10)).$((i % 10))s (data in $dir)"
 			return 0
 		fi
 		if ! kill -0 "$WEED_PID" 2>/dev/null; then

@@ -85,20 +85,22 @@ func login(t *testing.T, base, iin, password string) reply {
 	return sendJSON(t, "POST", base+"/auth/login", "", map[string]string{"iin": iin, "password": password})
 }
 
-func upload(t *testing.T, url, token, name string, content []byte) reply {
+func upload(t *testing.T, url, token, field, name string, content []byte) reply {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
-	fw, _ := mw.CreateFormFile("file", name)
+	fw, _ := mw.CreateFormFile(field, name)
 	fw.Write(content)
 	mw.Close()
 	return send(t, "POST", url, token, &buf, http.Header{"Content-Type": {mw.FormDataContentType()}})
 }
 
 func TestTwoInstances(t *testing.T) {
-	proxy, a, b := env(t, "E2E_PROXY"), env(t, "E2E_A"), env(t, "E2E_B")
+	// A and B connect to PostgreSQL directly, C through PgBouncer in
+	// transaction mode; nginx spreads the proxy's requests over all three.
+	proxy, a, b, c := env(t, "E2E_PROXY"), env(t, "E2E_A"), env(t, "E2E_B"), env(t, "E2E_C")
 	adminIIN, adminPW := env(t, "E2E_ADMIN_IIN"), env(t, "E2E_ADMIN_PASSWORD")
-	secrets := []string{adminPW}
+	secrets := []string{adminPW, adminIIN}
 
 	// Both instances started at once on an empty database: one applied the
 	// migrations, the other waited on the advisory lock; one created the
@@ -139,15 +141,26 @@ func TestTwoInstances(t *testing.T) {
 	if res.status != 200 {
 		t.Fatalf("create on A: %d %s", res.status, res.body)
 	}
-	if res = send(t, "GET", b+"/user/by-iin/"+teacherIIN, admin, nil, nil); res.status != 200 {
-		t.Fatalf("read on B right after the write on A: %d %s", res.status, res.body)
+	for _, base := range []string{b, c} {
+		if res = send(t, "GET", base+"/user/by-iin/"+teacherIIN, admin, nil, nil); res.status != 200 {
+			t.Fatalf("read on %s right after the write on A: %d %s", base, res.status, res.body)
+		}
+	}
+	// Logins through PgBouncer: token minted by C works on A.
+	if res = login(t, c, adminIIN, adminPW); res.status != 200 {
+		t.Fatalf("login on C: %d %s", res.status, res.body)
+	}
+	tokenC := res.json(t)["access_token"].(string)
+	secrets = append(secrets, tokenC)
+	if res = send(t, "GET", a+"/auth/check", tokenC, nil, nil); res.status != 200 {
+		t.Fatalf("C's token on A: %d", res.status)
 	}
 
 	// Upload through the proxy (streamed by nginx; over one 8 MiB part, so a
 	// multipart upload to the bucket), download with Range through B.
 	content := make([]byte, 9<<20+123)
 	rand.Read(content)
-	res = upload(t, proxy+"/lessons/upload/lesson-file", admin, "урок.pdf", content)
+	res = upload(t, proxy+"/lessons/upload/lesson-file", admin, "file", "урок.pdf", content)
 	if res.status != 200 {
 		t.Fatalf("lesson file through the proxy: %d %s", res.status, res.body)
 	}
@@ -161,6 +174,10 @@ func TestTwoInstances(t *testing.T) {
 		res.header.Get("Content-Range") != fmt.Sprintf("bytes 8388600-8388699/%d", len(content)) {
 		t.Fatalf("range through B: %d %q %d bytes", res.status, res.header.Get("Content-Range"), len(res.body))
 	}
+	res = send(t, "GET", c+"/files/download/"+name, admin, nil, http.Header{"Range": {"bytes=-10"}})
+	if res.status != 206 || !bytes.Equal(res.body, content[len(content)-10:]) {
+		t.Fatalf("suffix range through C: %d, %d bytes", res.status, len(res.body))
+	}
 	res = send(t, "GET", a+"/files/download/"+name, admin, nil, nil)
 	if res.status != 200 || !bytes.Equal(res.body, content) {
 		t.Fatalf("whole file through A: %d, %d bytes", res.status, len(res.body))
@@ -171,7 +188,7 @@ func TestTwoInstances(t *testing.T) {
 	}
 	// An avatar uploaded on A is served publicly by B.
 	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 100)...)
-	res = upload(t, a+"/user/upload-photo", admin, "me.png", png)
+	res = upload(t, a+"/user/upload-photo", admin, "photo", "me.png", png)
 	if res.status != 200 {
 		t.Fatalf("photo on A: %d %s", res.status, res.body)
 	}
@@ -181,14 +198,14 @@ func TestTwoInstances(t *testing.T) {
 		t.Fatalf("photo %s on B: %d", photo, res.status)
 	}
 
-	// The login throttle is shared: 5 failures spread over both instances
-	// lock the IIN on either.
-	for i, base := range []string{a, b, a, b, proxy} {
+	// The login throttle is shared: 5 failures spread over the instances
+	// lock the IIN on each.
+	for i, base := range []string{a, b, c, a, proxy} {
 		if res = login(t, base, teacherIIN, "wrong-"+teacherPW); res.status != 401 {
 			t.Fatalf("failure %d: %d %s", i+1, res.status, res.body)
 		}
 	}
-	for _, base := range []string{a, b} {
+	for _, base := range []string{a, b, c} {
 		res = login(t, base, teacherIIN, teacherPW)
 		if res.status != 403 || !strings.HasPrefix(res.json(t)["detail"].(string), "Превышено число попыток") {
 			t.Fatalf("right password after 5 failures on %s: %d %s", base, res.status, res.body)

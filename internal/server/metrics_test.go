@@ -66,7 +66,7 @@ next:
 func photoForm(t *testing.T) (*bytes.Buffer, string) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
-	fw, _ := mw.CreateFormFile("file", "me.png")
+	fw, _ := mw.CreateFormFile("photo", "me.png")
 	fw.Write([]byte("\x89PNG\r\n\x1a\n" + strings.Repeat("\x00", 64)))
 	mw.Close()
 	return &buf, mw.FormDataContentType()
