@@ -95,6 +95,51 @@ func upload(t *testing.T, url, token, field, name string, content []byte) reply 
 	return send(t, "POST", url, token, &buf, http.Header{"Content-Type": {mw.FormDataContentType()}})
 }
 
+// burst runs reads concurrently against base and fails the test (from the
+// test goroutine) when any is not 200.
+func burst(t *testing.T, base, token, iin string) {
+	t.Helper()
+	const workers, each = 12, 15
+	errs := make(chan string, workers*each)
+	done := make(chan struct{})
+	for w := 0; w < workers; w++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < each; i++ {
+				path := "/auth/check"
+				if i%2 == 1 {
+					path = "/user/by-iin/" + iin
+				}
+				req, _ := http.NewRequest("GET", base+path, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					continue
+				}
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					errs <- fmt.Sprintf("%s: %d %s", path, res.StatusCode, body)
+				}
+			}
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		<-done
+	}
+	close(errs)
+	n := 0
+	for e := range errs {
+		if n++; n <= 3 {
+			t.Errorf("burst on %s: %s", base, e)
+		}
+	}
+	if n > 0 {
+		t.Fatalf("%d of %d requests failed", n, workers*each)
+	}
+}
+
 func TestTwoInstances(t *testing.T) {
 	// A and B connect to PostgreSQL directly, C through PgBouncer in
 	// transaction mode; nginx spreads the proxy's requests over all three.
@@ -155,6 +200,13 @@ func TestTwoInstances(t *testing.T) {
 	if res = send(t, "GET", a+"/auth/check", tokenC, nil, nil); res.status != 200 {
 		t.Fatalf("C's token on A: %d", res.status)
 	}
+
+	// A burst through PgBouncer: C's 5 connections share 4 server
+	// connections, so consecutive transactions of one client connection run
+	// on different server connections. Statements prepared on one server
+	// connection (pgx's default mode) are then missing on another;
+	// default_query_exec_mode=cache_describe sends them unnamed.
+	burst(t, c, admin, teacherIIN)
 
 	// Upload through the proxy (streamed by nginx; over one 8 MiB part, so a
 	// multipart upload to the bucket), download with Range through B.
