@@ -13,6 +13,7 @@ import (
 	"platform/internal/admin/users"
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/metrics"
 	"platform/internal/storage"
 )
 
@@ -22,6 +23,13 @@ type Handler struct {
 	users   *users.Handler
 	groups  *groups.Handler
 	modules *modules.Handler
+}
+
+// Observe has the Excel imports report their progress to m (nil: not
+// observed); it returns h for the route table.
+func (h *Handler) Observe(m *metrics.Metrics) *Handler {
+	h.groups.Observe(m)
+	return h
 }
 
 // NewHandler returns the handler; hasher is the shared bcrypt pool (every

@@ -30,8 +30,9 @@ type Metrics struct {
 	StoreOps *prometheus.HistogramVec
 	// BcryptWait is how long a hash or verification waited for a slot.
 	BcryptWait prometheus.Histogram
-	// ImportRows counts the rows of Excel imports by outcome (imported,
-	// rejected); ImportsRunning is the imports in progress.
+	// ImportRows counts the rows of Excel group imports as they progress
+	// (read, hashed) and by outcome (created, existing, skipped);
+	// ImportsRunning is the imports in progress.
 	ImportRows     *prometheus.CounterVec
 	ImportsRunning prometheus.Gauge
 }
@@ -66,8 +67,8 @@ func New(reg *prometheus.Registry) *Metrics {
 		}),
 		ImportRows: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "platform_import_rows_total",
-			Help: "Rows of Excel group imports by outcome.",
-		}, []string{"outcome"}),
+			Help: "Rows of Excel group imports: read, hashed (new users' passwords), then created, existing or skipped.",
+		}, []string{"stage"}),
 		ImportsRunning: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "platform_imports_in_progress",
 			Help: "Excel group imports being processed.",
@@ -78,8 +79,9 @@ func New(reg *prometheus.Registry) *Metrics {
 	for _, reason := range []string{"db_pool_wait", "bcrypt_queue", "db_down", "other"} {
 		m.shed.WithLabelValues(reason) // present at 0, so rate() works from the first 503
 	}
-	m.ImportRows.WithLabelValues("imported")
-	m.ImportRows.WithLabelValues("rejected")
+	for _, stage := range []string{"read", "hashed", "created", "existing", "skipped"} {
+		m.ImportRows.WithLabelValues(stage)
+	}
 	return m
 }
 

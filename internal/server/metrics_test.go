@@ -129,7 +129,7 @@ func TestMetricsFamilies(t *testing.T) {
 	if n := series(t, fams, "platform_file_store_operation_duration_seconds", map[string]string{"op": "save", "result": "ok"}).GetHistogram().GetSampleCount(); n != 1 {
 		t.Errorf("store saves %d", n)
 	}
-	series(t, fams, "platform_import_rows_total", map[string]string{"outcome": "imported"})
+	series(t, fams, "platform_import_rows_total", map[string]string{"stage": "created"})
 	series(t, fams, "platform_imports_in_progress", nil)
 	series(t, fams, "go_goroutines", nil)
 }

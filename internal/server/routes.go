@@ -41,7 +41,7 @@ func routes(r chi.Router, d Deps) {
 	r.Get("/readyz", web.Handle(readyz(d.Pool)))
 
 	g.Mount(r, "/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle).Routes)
-	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store).Routes(r, g) // /user, /admin/{users,groups,modules}
+	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store).Observe(d.Metrics).Routes(r, g) // /user, /admin/{users,groups,modules}
 	g.Mount(r, "/access", access.NewHandler(d.Pool).Routes)
 	g.Mount(r, "/lessons", lessons.NewHandler(d.Pool, d.Store).Routes, grades.NewHandler(d.Pool).Routes)
 	g.Mount(r, "/tests", tests.NewHandler(d.Pool).Routes)

@@ -16,6 +16,7 @@ import (
 	"platform/internal/auth"
 	"platform/internal/catalog"
 	"platform/internal/db"
+	"platform/internal/metrics"
 	"platform/internal/purge"
 	"platform/internal/storage"
 	"platform/internal/web"
@@ -36,6 +37,17 @@ type Handler struct {
 	repo   *repo
 	hasher *auth.Hasher
 	store  storage.Store
+	m      *metrics.Metrics // nil: imports not observed
+}
+
+// Observe has imports report their progress to m.
+func (h *Handler) Observe(m *metrics.Metrics) { h.m = m }
+
+// progress adds n rows at stage to the import metrics, when observed.
+func (h *Handler) progress(stage string, n int) {
+	if h.m != nil && n > 0 {
+		h.m.ImportRows.WithLabelValues(stage).Add(float64(n))
+	}
 }
 
 // NewHandler returns the handler; hasher is the shared bcrypt pool (an

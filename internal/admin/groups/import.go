@@ -66,12 +66,20 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 
 	log := web.Logger(ctx)
 	start := time.Now()
+	if h.m != nil {
+		h.m.ImportsRunning.Inc()
+		defer h.m.ImportsRunning.Dec()
+	}
+	read := 0
 	ros, err := parseRoster(tmp, size, importProgressEvery, func(n int) {
 		log.Info("excel import: rows read", "rows", n)
+		h.progress("read", n-read)
+		read = n
 	})
 	if err != nil {
 		return err
 	}
+	h.progress("read", len(ros.Rows)-read)
 	existing, err := h.repo.existingIINs(ctx, iinsOf(ros.Rows))
 	if err != nil {
 		return err
@@ -96,6 +104,9 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	h.progress("created", res.Created)
+	h.progress("existing", res.Existing)
+	h.progress("skipped", res.Skipped)
 	log.Info("excel import done", "group_id", res.GroupID, "created", res.Created,
 		"existing", res.Existing, "skipped", res.Skipped, "duration_ms", time.Since(start).Milliseconds())
 	return web.OK(w, res)
@@ -137,6 +148,7 @@ func (h *Handler) hashDefaults(ctx context.Context, rows []rosterRow) ([]string,
 					continue
 				}
 				hashes[i] = hash
+				h.progress("hashed", 1)
 				if n := done.Add(1); n%importProgressEvery == 0 {
 					log.Info("excel import: passwords hashed", "done", n, "total", len(rows))
 				}
