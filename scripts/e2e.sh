@@ -92,7 +92,7 @@ fi
 
 go build -o "$E2E_DIR/platform" ./cmd/platform
 
-a_port=$(free_port) b_port=$(free_port) c_port=$(free_port) proxy_port=$(free_port) debug_port=$(free_port)
+for v in a_port b_port c_port proxy_port debug_port; do pick_port "$v"; done
 admin_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 common=(
 	SECRET_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"

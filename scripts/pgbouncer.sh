@@ -24,7 +24,7 @@ pgbouncer_ensure() {
 pgbouncer_start() {
 	local dir=$1 pgport=$2 i
 	mkdir -p "$dir"
-	PGBOUNCER_PORT=$(free_port)
+	pick_port PGBOUNCER_PORT
 	printf '"%s" ""\n' "$PG_DB_USER" >"$dir/userlist.txt"
 	cat >"$dir/pgbouncer.ini" <<-INI
 		[databases]

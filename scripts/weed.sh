@@ -28,55 +28,57 @@ weed_ensure() {
 	mkdir -p "$WEED_CACHE"
 	weed_log "building SeaweedFS $WEED_VERSION into $WEED (once per machine; about 10 minutes on 2 cores)"
 	local dir src tmp
-	dir=$(GOFLAGS=-mod=mod go mod download -json "$WEED_MODULE@$WEED_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+	# Outside any module, so the project's go.mod and go.sum stay untouched.
+	dir=$(cd "$WEED_CACHE" && GOWORK=off GOFLAGS= go mod download -json "$WEED_MODULE@$WEED_VERSION" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
 	[ -n "$dir" ] && [ -d "$dir" ] || { weed_log "go mod download gave no module directory"; return 1; }
 	src=$(mktemp -d "$WEED_CACHE/weed-src.XXXXXX")
 	cp -r "$dir/." "$src"
 	chmod -R u+w "$src"
 	tmp=$WEED.tmp.$$
-	(cd "$src" && GOFLAGS=-mod=mod go build -o "$tmp" ./weed)
+	(cd "$src" && GOWORK=off GOFLAGS=-mod=mod go build -o "$tmp" ./weed)
 	mv "$tmp" "$WEED" # atomic: a concurrent run sees the whole binary or none
 	rm -rf "$src"
 	weed_log "built $WEED"
 }
 
-# free_port: a TCP port nothing listens on (the kernel's pick; racy but fine for a test run).
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+# port_busy PORT: something listens on 127.0.0.1:PORT.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# low_port: a free TCP port in 20000-44999 whose +10000 (SeaweedFS's gRPC port) is free too.
-low_port() {
-	python3 -c '
-import random, socket
-def free(p):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-while True:
-    p = random.randrange(20000, 45000)
-    if free(p) and free(p + 10000):
-        print(p)
-        break
-'
+# pick_port VAR: set VAR to a TCP port in 20000-44999 that nothing listens on, nor on its
+# +10000 (SeaweedFS's gRPC port), and that this run has not picked before. Racy like any
+# such pick, but a clash fails a start loudly.
+PICKED_PORTS=" "
+pick_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 25000))
+		case "$PICKED_PORTS" in *" $p "*) continue ;; esac
+		if ! port_busy "$p" && ! port_busy $((p + 10000)); then
+			PICKED_PORTS="$PICKED_PORTS$p "
+			printf -v "$1" '%s' "$p"
+			return 0
+		fi
+	done
 }
 
 weed_start() {
-	local dir=$1 i
+	local dir=$1 i master volume filer s3grpc debug admin
 	mkdir -p "$dir"
-	WEED_S3_PORT=$(low_port)
+	pick_port WEED_S3_PORT
+	pick_port master
+	pick_port volume
+	pick_port filer
+	pick_port s3grpc
+	pick_port debug
+	pick_port admin
 	# Every listener on its own free port; the extras (WebDAV, admin UI, Iceberg, Lance,
 	# telemetry) off.
 	AWS_ACCESS_KEY_ID=${WEED_ACCESS_KEY:-e2e} AWS_SECRET_ACCESS_KEY=${WEED_SECRET_KEY:-e2e-secret} \
 		"$WEED" mini -dir="$dir" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
-		-master.port="$(low_port)" -volume.port="$(low_port)" -filer.port="$(low_port)" \
-		-s3.port="$WEED_S3_PORT" -s3.port.grpc="$(low_port)" -s3.port.iceberg=0 -s3.port.lance=0 \
-		-debug.port="$(low_port)" -webdav=false -admin.ui=false -admin.port="$(low_port)" -admin.port.legacy=0 \
+		-master.port="$master" -volume.port="$volume" -filer.port="$filer" \
+		-s3.port="$WEED_S3_PORT" -s3.port.grpc="$s3grpc" -s3.port.iceberg=0 -s3.port.lance=0 \
+		-debug.port="$debug" -webdav=false -admin.ui=false -admin.port="$admin" -admin.port.legacy=0 \
 		-master.telemetry=false \
 		>"$dir/weed.log" 2>&1 &
 	WEED_PID=$!
