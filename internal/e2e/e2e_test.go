@@ -140,7 +140,7 @@ func burst(t *testing.T, base, token, iin string) {
 	}
 }
 
-func TestTwoInstances(t *testing.T) {
+func TestSeveralInstances(t *testing.T) {
 	// A and B connect to PostgreSQL directly, C through PgBouncer in
 	// transaction mode; nginx spreads the proxy's requests over all three.
 	proxy, a, b, c := env(t, "E2E_PROXY"), env(t, "E2E_A"), env(t, "E2E_B"), env(t, "E2E_C")
