@@ -45,14 +45,15 @@ weed_ensure() {
 # port_busy PORT: something listens on 127.0.0.1:PORT.
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# pick_port VAR: set VAR to a TCP port in 20000-44999 that nothing listens on, nor on its
-# +10000 (SeaweedFS's gRPC port), and that this run has not picked before. Racy like any
-# such pick, but a clash fails a start loudly.
+# pick_port VAR: set VAR to a TCP port in 12000-21999 that nothing listens on, nor on its
+# +10000 (SeaweedFS's gRPC port), and that this run has not picked before. Both stay below
+# Linux's ephemeral range (32768+), where outgoing connections take local ports and make
+# SeaweedFS's "port available" check fail. Racy like any such pick; weed_start retries.
 PICKED_PORTS=" "
 pick_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 25000))
+		p=$((12000 + RANDOM % 10000))
 		case "$PICKED_PORTS" in *" $p "*) continue ;; esac
 		if ! port_busy "$p" && ! port_busy $((p + 10000)); then
 			PICKED_PORTS="$PICKED_PORTS$p "
@@ -62,7 +63,17 @@ pick_port() {
 	done
 }
 
+# weed_start DIR: up to 3 attempts, each on fresh ports.
 weed_start() {
+	local try
+	for try in 1 2 3; do
+		weed_start_once "$@" && return 0
+		weed_log "attempt $try failed"
+	done
+	return 1
+}
+
+weed_start_once() {
 	local dir=$1 i master volume filer s3grpc debug admin
 	mkdir -p "$dir"
 	pick_port WEED_S3_PORT
