@@ -26,7 +26,7 @@ STATICCHECK_VERSION := v0.8.2
 STATICCHECK         := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
 .PHONY: help run test bench gobench faults build vet lint fmt migrate-up migrate-down migrate-version \
-	db-start db-stop db-reset loadtest clean
+	db-start db-stop db-reset loadtest clean e2e
 
 help: ## List the targets
 	@echo "Usage: make TARGET [ARGS=...] [PKGS=...] [N=...]"
@@ -48,6 +48,9 @@ gobench: ## Go benchmarks once, without -race (make gobench PKGS=./internal/cata
 
 faults: ## Slow fault tests: PostgreSQL killed under load, SIGTERM under load, slow clients (real binary, own PostgreSQL; ~3 min)
 	go test -tags faults -run '^TestFault' -count=1 -v -timeout 15m $(ARGS) ./cmd/platform
+
+e2e: ## Two instances on one PostgreSQL + SeaweedFS bucket behind nginx (builds weed once per machine)
+	@bash scripts/e2e.sh $(ARGS)
 
 build: ## Build bin/platform (version from git describe)
 	go build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/platform

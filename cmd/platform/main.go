@@ -6,6 +6,7 @@
 //	platform migrate down N          revert N migrations
 //	platform migrate version         print the schema version
 //	platform migrate force V         mark the schema as version V (repair)
+//	platform files migrate           copy STATIC_DIR into the S3 bucket
 //	platform version                 print the build version
 package main
 
@@ -43,6 +44,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return serve(ctx, environ, stderr)
 	case "migrate":
 		return migrateCmd(ctx, args, environ, stdout, stderr)
+	case "files":
+		return filesCmd(ctx, args, environ, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, buildVersion())
 		return nil
@@ -59,5 +62,6 @@ const usage = `usage:
   platform migrate down N     revert the last N migrations
   platform migrate version    print the schema version
   platform migrate force V    mark the schema as version V without running anything
+  platform files migrate      copy the files of STATIC_DIR into the S3 bucket (FILE_STORE=s3)
   platform version            print the build version
 `

@@ -83,12 +83,13 @@ func TestServeEndToEnd(t *testing.T) {
 	case <-time.After(25 * time.Second):
 		t.Fatal("no graceful shutdown")
 	}
-	for _, want := range []string{`"msg":"migrations applied"`, `"msg":"bootstrap admin created"`, `"msg":"stopped"`} {
+	for _, want := range []string{`"msg":"migrations applied"`, `"msg":"bootstrap admin created (ADMIN_IIN)"`, `"msg":"stopped"`} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, logs.String())
 		}
 	}
-	if strings.Contains(logs.String(), "admin-pass") || strings.Contains(logs.String(), "end-to-end-secret") {
+	if strings.Contains(logs.String(), "admin-pass") || strings.Contains(logs.String(), "end-to-end-secret") ||
+		strings.Contains(logs.String(), "000000000001") {
 		t.Error("a secret reached the log")
 	}
 

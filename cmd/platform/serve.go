@@ -14,10 +14,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"platform/internal/auth"
 	"platform/internal/config"
 	"platform/internal/db"
 	"platform/internal/orphans"
+	"platform/internal/metrics"
 	"platform/internal/server"
 	"platform/internal/storage"
 )
@@ -85,11 +88,14 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 	}
 	defer pool.Close()
 
-	store, err := storage.Open(cfg.StaticDir, log)
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	files, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer files.Close()
+	store := storage.Observed(files, m.StoreOps)
 
 	hasher := auth.NewHasher(auth.HasherConfig{Cost: cfg.BcryptCost, DefaultCost: cfg.DefaultPasswordCost,
 		Slots: cfg.LoginConcurrency, MaxWait: cfg.LoginMaxWait()})
@@ -136,7 +142,15 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 			IINLookupBurst:          cfg.IINLookupBurst,
 		},
 		Ready: probe.Check,
+		Metrics:        m,
 	})
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, m.Debug(), log)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 	var flight inFlight
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,
@@ -215,6 +229,20 @@ func (f *inFlight) track(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// serveDebug starts the DEBUG_ADDR listener (metrics, pprof); the returned
+// function closes it. It has no write timeout: a CPU profile streams for
+// its requested seconds.
+func serveDebug(addr string, h http.Handler, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on DEBUG_ADDR %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	log.Info("debug listener (metrics, pprof)", "addr", ln.Addr().String())
+	go func() { _ = srv.Serve(ln) }()
+	return func() { _ = srv.Close() }, nil
 }
 
 // buildVersion is the -ldflags version, else the VCS revision Go stamped

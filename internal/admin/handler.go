@@ -16,6 +16,7 @@ import (
 	"platform/internal/auth"
 	"platform/internal/db"
 	"platform/internal/ratelimit"
+	"platform/internal/metrics"
 	"platform/internal/storage"
 )
 
@@ -27,12 +28,19 @@ type Handler struct {
 	modules *modules.Handler
 }
 
+// Observe has the Excel imports report their progress to m (nil: not
+// observed); it returns h for the route table.
+func (h *Handler) Observe(m *metrics.Metrics) *Handler {
+	h.groups.Observe(m)
+	return h
+}
+
 // NewHandler returns the handler; hasher is the shared bcrypt pool (every
 // hash of these endpoints runs in its slots), throttle the login throttle (a
 // password reset clears it, a password change counts against it), lookups the
 // per-user limit of GET /user/by-iin, lifetime the server's (it ends Excel
 // imports still running detached).
-func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store, lookups *ratelimit.Keyed, lifetime context.Context) *Handler {
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store storage.Store, lookups *ratelimit.Keyed, lifetime context.Context) *Handler {
 	return &Handler{
 		profile: profile.NewHandler(pool, hasher, throttle, store, lookups),
 		users:   users.NewHandler(pool, hasher, throttle, store),

@@ -26,9 +26,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/metrics"
 	"platform/internal/server"
 	"platform/internal/storage"
 	"platform/internal/testdb"
@@ -70,11 +72,16 @@ type Env struct {
 	Pool      *db.Pool
 	Tokens    *auth.Tokens
 	Hasher    *auth.Hasher
-	Store     *storage.Store
+	Store     storage.Store
 	StaticDir string
 	Server    *httptest.Server
 	Logs      *SyncBuffer
-	seq       atomic.Int64
+	// Metrics are the server's collectors; Metrics.Debug() serves them.
+	Metrics *metrics.Metrics
+	seq     atomic.Int64
+	// IINs, passwords and tokens of the test's users: never in a log line.
+	secretsMu sync.Mutex
+	secrets   []string
 	queries   *queryCounter
 	dbURL     string
 
@@ -142,6 +149,10 @@ func NewWith(t testing.TB, o Options) *Env {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
+	env := &Env{}
+	// Runs last, after the server closed: every test of the suite checks
+	// that its server logged none of its users' IINs, passwords or tokens.
+	t.Cleanup(func() { env.checkLogs(t) })
 	dir := t.TempDir()
 	store, err := storage.Open(dir, log)
 	if err != nil {
@@ -149,27 +160,27 @@ func NewWith(t testing.TB, o Options) *Env {
 	}
 	t.Cleanup(func() { store.Close() })
 
-	env := &Env{
-		Pool:    pool,
-		dbURL:   dbURL,
-		queries: counter,
-		Tokens:  auth.NewTokens([]byte(o.Secret), 30*time.Minute),
-		Hasher: auth.NewHasher(auth.HasherConfig{Cost: o.BcryptCost, DefaultCost: o.DefaultCost,
-			Slots: o.BcryptSlots, MaxWait: o.LoginMaxWait}),
-		Store:     store,
-		StaticDir: dir,
-		Logs:      logs,
-		opts:      o,
-		DBURL:     dbURL,
-	}
+	env.Pool = pool
+	env.dbURL = dbURL
+	env.DBURL = dbURL
+	env.queries = counter
+	env.opts = o
+	env.Tokens = auth.NewTokens([]byte(o.Secret), 30*time.Minute)
+	env.Hasher = auth.NewHasher(auth.HasherConfig{Cost: o.BcryptCost, DefaultCost: o.DefaultCost,
+		Slots: o.BcryptSlots, MaxWait: o.LoginMaxWait})
+	env.StaticDir = dir
+	env.Logs = logs
+	m := metrics.New(prometheus.NewRegistry())
+	env.Metrics = m
+	env.Store = storage.Observed(store, m.StoreOps)
 	lifetime, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
 	probe := db.NewProbe(serverURL)
 	t.Cleanup(func() { probe.Close(context.Background()) })
 	h := server.New(server.Deps{
-		Log: log, Pool: pool, Tokens: env.Tokens, Hasher: env.Hasher, Store: store,
+		Log: log, Pool: pool, Tokens: env.Tokens, Hasher: env.Hasher, Store: env.Store,
 		PlaceURL: o.PlaceURL, TrustedProxies: o.TrustedProxies, Lifetime: lifetime, Limits: o.Limits,
-		Ready: probe.Check, Body: o.Body,
+		Ready: probe.Check, Body: o.Body, Metrics: m,
 	})
 	if o.TLS {
 		env.Server = httptest.NewTLSServer(h)
@@ -274,7 +285,30 @@ func (e *Env) User(t testing.TB, role auth.Role, opts ...UserOpt) User {
 	if u.Token, err = e.Tokens.Issue(auth.User{ID: u.ID, IIN: u.IIN, TokenVersion: version}); err != nil {
 		t.Fatalf("apitest: token: %v", err)
 	}
+	e.Secret(u.IIN, u.Password, u.Token)
 	return u
+}
+
+// Secret adds strings the server must never log (IINs, passwords, tokens a
+// test sends); every user of Env.User is added already. At test end the
+// server's log is searched for each.
+func (e *Env) Secret(values ...string) {
+	e.secretsMu.Lock()
+	defer e.secretsMu.Unlock()
+	e.secrets = append(e.secrets, values...)
+}
+
+// checkLogs fails the test for every secret found in the server's log.
+// Strings under 6 bytes are skipped: they would match by chance.
+func (e *Env) checkLogs(t testing.TB) {
+	e.secretsMu.Lock()
+	defer e.secretsMu.Unlock()
+	logs := e.Logs.String()
+	for _, s := range e.secrets {
+		if len(s) >= 6 && strings.Contains(logs, s) {
+			t.Errorf("apitest: the server logged a secret (IIN, password or token) %q", s)
+		}
+	}
 }
 
 // Exec runs SQL for seeding or inspecting, failing the test on error.

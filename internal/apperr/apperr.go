@@ -36,6 +36,9 @@ type Error struct {
 	// RetryAfter is a 503's expected wait (API.md §0.5.5); the edge sends it
 	// in whole seconds, at least 1 (also when zero).
 	RetryAfter time.Duration
+	// Reason names why a 503 was answered (e.g. "db_pool_wait"), for the
+	// metrics; never shown to the client.
+	Reason string
 }
 
 func (e *Error) Error() string {
@@ -72,6 +75,12 @@ func Overloaded(cause error) *Error {
 // TooManyRequests is a 429 telling the client to wait retryAfter seconds.
 func TooManyRequests(detail string, retryAfter int) *Error {
 	return &Error{Kind: KindTooManyRequests, Detail: detail, RetryAfter: time.Duration(retryAfter) * time.Second}
+}
+
+// WithReason sets Reason and returns e, for the 503s' call sites.
+func (e *Error) WithReason(reason string) *Error {
+	e.Reason = reason
+	return e
 }
 
 // Internal is a 500 whose detail the client still sees (e.g. "Ошибка при сохранении файла");

@@ -25,7 +25,7 @@ func EnsureAdmin(ctx context.Context, pool *db.Pool, hasher *Hasher, a Bootstrap
 	}
 	_, err := NewRepo(pool).UserByIIN(ctx, a.IIN)
 	if err == nil {
-		log.Debug("bootstrap admin exists", "iin", a.IIN)
+		log.Debug("bootstrap admin exists (ADMIN_IIN)")
 		return nil
 	}
 	if !errors.Is(err, errNoUser) {
@@ -53,6 +53,6 @@ VALUES ($1, $2, 'admin', $3, $4)`
 	if err != nil {
 		return fmt.Errorf("auth: create bootstrap admin: %w", err)
 	}
-	log.Info("bootstrap admin created", "iin", a.IIN)
+	log.Info("bootstrap admin created (ADMIN_IIN)")
 	return nil
 }

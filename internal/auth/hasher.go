@@ -50,6 +50,9 @@ type Hasher struct {
 	avg     map[int]float64         // moving average of measured seconds per operation, by cost
 
 	dummy []byte // a hash at BCRYPT_COST for unknown users (VerifyDummy)
+
+	// waited, when set, observes each operation's wait for a slot (metrics).
+	waited func(time.Duration)
 }
 
 // job is one bcrypt operation waiting for or holding a slot.
@@ -90,6 +93,21 @@ func NewHasher(c HasherConfig) *Hasher {
 // rounds is the work of one bcrypt operation at cost in units of one
 // key-expansion round: 2^cost rounds plus about one for the setup.
 func rounds(cost int) float64 { return math.Ldexp(1, cost) + 1 }
+
+// ObserveWait has fn called with each operation's wait for a slot; set it
+// before the Hasher is used.
+func (h *Hasher) ObserveWait(fn func(time.Duration)) { h.waited = fn }
+
+// Pending is the number of operations holding a queue place (waiting or hashing).
+func (h *Hasher) Pending() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := h.busy + len(h.bulk)
+	for _, q := range h.ring {
+		n += len(q.jobs)
+	}
+	return int64(n)
+}
 
 // Slots is the number of concurrent bcrypt workers.
 func (h *Hasher) Slots() int { return h.slots }
@@ -140,7 +158,7 @@ func (h *Hasher) admit(client string, bulk bool, cost int) (*job, error) {
 	if wait := h.waitFor(client); wait > h.maxWait {
 		return nil, &apperr.Error{Kind: apperr.KindUnavailable, Detail: apperr.Overloaded(nil).Detail,
 			Err:        fmt.Errorf("auth: bcrypt queue: expected wait %s over %s", wait.Round(time.Millisecond), h.maxWait),
-			RetryAfter: wait}
+			RetryAfter: wait, Reason: "bcrypt_queue"}
 	}
 	q := h.clients[client]
 	if q == nil {
@@ -270,6 +288,7 @@ func (h *Hasher) run(ctx context.Context, cost int, fn func()) error {
 	if err != nil {
 		return err
 	}
+	queued := time.Now()
 	select {
 	case <-j.ready:
 	case <-ctx.Done():
@@ -277,6 +296,9 @@ func (h *Hasher) run(ctx context.Context, cost int, fn func()) error {
 		h.cancel(j)
 		h.mu.Unlock()
 		return ctx.Err()
+	}
+	if h.waited != nil {
+		h.waited(time.Since(queued))
 	}
 	start := time.Now()
 	defer func() {

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -63,6 +64,19 @@ type Config struct {
 	// ShutdownGraceSeconds bounds how long in-flight requests may finish
 	// after SIGTERM before their connections are closed.
 	ShutdownGraceSeconds float64 `env:"SHUTDOWN_GRACE" envDefault:"20"`
+
+	// Where uploaded files live: the local STATIC_DIR, or an S3 bucket
+	// shared by several instances.
+	FileStore   string `env:"FILE_STORE" envDefault:"local"`
+	S3Endpoint  string `env:"S3_ENDPOINT"`
+	S3Bucket    string `env:"S3_BUCKET"`
+	S3Region    string `env:"S3_REGION" envDefault:"us-east-1"`
+	S3AccessKey string `env:"S3_ACCESS_KEY"`
+	S3SecretKey string `env:"S3_SECRET_KEY"`
+	S3UseSSL    bool   `env:"S3_USE_SSL" envDefault:"true"`
+
+	// DebugAddr is the loopback listener of /metrics and /debug/pprof; empty: off.
+	DebugAddr string `env:"DEBUG_ADDR"`
 
 	// Derived by Load.
 	TrustedPrefixes []netip.Prefix `env:"-"`
@@ -184,6 +198,25 @@ func (c *Config) check() error {
 		return bad("IIN_LOOKUP_BURST", "must be a positive integer")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return bad("LOG_FORMAT", fmt.Sprintf("must be text or json (got %q)", c.LogFormat))
+	case c.FileStore != "local" && c.FileStore != "s3":
+		return bad("FILE_STORE", fmt.Sprintf("must be local or s3 (got %q)", c.FileStore))
+	}
+	if c.FileStore == "s3" {
+		for _, v := range []struct{ name, val string }{
+			{"S3_ENDPOINT", c.S3Endpoint}, {"S3_BUCKET", c.S3Bucket}, {"S3_ACCESS_KEY", c.S3AccessKey}, {"S3_SECRET_KEY", c.S3SecretKey},
+		} {
+			if v.val == "" {
+				return bad(v.name, "must be set when FILE_STORE=s3")
+			}
+		}
+		if strings.Contains(c.S3Endpoint, "://") || strings.Contains(c.S3Endpoint, "/") {
+			return bad("S3_ENDPOINT", fmt.Sprintf("must be host:port without a scheme or path (got %q); S3_USE_SSL chooses https", c.S3Endpoint))
+		}
+	}
+	if c.DebugAddr != "" {
+		if err := loopbackAddr(c.DebugAddr); err != nil {
+			return bad("DEBUG_ADDR", err.Error())
+		}
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "warning", "error":
@@ -206,6 +239,23 @@ func (c *Config) check() error {
 			return bad("TRUSTED_PROXIES", fmt.Sprintf("has an invalid CIDR %q", s))
 		}
 		c.TrustedPrefixes = append(c.TrustedPrefixes, p)
+	}
+	return nil
+}
+
+// loopbackAddr checks that addr is host:port on a loopback address: pprof
+// and the metrics are for the operator on the machine (or a scraper through
+// an SSH tunnel or sidecar), never for the network.
+func loopbackAddr(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("must be host:port (got %q)", addr)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if a, err := netip.ParseAddr(host); err != nil || !a.IsLoopback() {
+		return fmt.Errorf("must listen on a loopback address such as 127.0.0.1 (got %q)", addr)
 	}
 	return nil
 }

@@ -86,6 +86,9 @@ func TestRefusals(t *testing.T) {
 		{"log format", "LOG_FORMAT", "xml", "LOG_FORMAT must be text or json"},
 		{"log level", "LOG_LEVEL", "loud", "LOG_LEVEL must be"},
 		{"migrate flag", "MIGRATE_ON_START", "maybe", "MIGRATE_ON_START has an invalid value"},
+		{"file store", "FILE_STORE", "nfs", "FILE_STORE must be local or s3"},
+		{"debug addr public", "DEBUG_ADDR", "0.0.0.0:6060", "DEBUG_ADDR must listen on a loopback address"},
+		{"debug addr no port", "DEBUG_ADDR", "127.0.0.1", "DEBUG_ADDR must be host:port"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -155,5 +158,34 @@ func TestEnvironDotenv(t *testing.T) {
 	}
 	if _, err := config.Environ(nil, filepath.Join(t.TempDir(), "absent")); err != nil {
 		t.Errorf("absent .env: %v", err)
+	}
+}
+
+// FILE_STORE=s3 needs its bucket settings, each refused by name when missing.
+func TestS3Settings(t *testing.T) {
+	full := func() map[string]string {
+		env := base()
+		env["FILE_STORE"] = "s3"
+		env["S3_ENDPOINT"] = "127.0.0.1:8333"
+		env["S3_BUCKET"] = "platform"
+		env["S3_ACCESS_KEY"] = "key"
+		env["S3_SECRET_KEY"] = "secret"
+		return env
+	}
+	cfg, err := config.Load(full())
+	if err != nil || cfg.FileStore != "s3" || !cfg.S3UseSSL || cfg.S3Region != "us-east-1" {
+		t.Fatalf("full settings: %+v, %v", cfg, err)
+	}
+	for _, key := range []string{"S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY"} {
+		env := full()
+		delete(env, key)
+		if _, err := config.Load(env); err == nil || !strings.Contains(err.Error(), key+" must be set when FILE_STORE=s3") {
+			t.Errorf("without %s: %v", key, err)
+		}
+	}
+	env := full()
+	env["S3_ENDPOINT"] = "http://127.0.0.1:8333"
+	if _, err := config.Load(env); err == nil || !strings.Contains(err.Error(), "S3_ENDPOINT must be host:port") {
+		t.Errorf("endpoint with a scheme: %v", err)
 	}
 }

@@ -78,7 +78,7 @@ func (p *Pool) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	conn, err := p.pool.Acquire(wctx)
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			return nil, apperr.Overloaded(fmt.Errorf("db: no free connection within %s", p.wait))
+			return nil, apperr.Overloaded(fmt.Errorf("db: no free connection within %s", p.wait)).WithReason("db_pool_wait")
 		}
 		return nil, fmt.Errorf("db: acquire: %w", err)
 	}

@@ -29,11 +29,11 @@ const (
 // Handler serves stored files.
 type Handler struct {
 	pool  *db.Pool
-	store *storage.Store
+	store storage.Store
 }
 
 // NewHandler returns the file handler.
-func NewHandler(pool *db.Pool, store *storage.Store) *Handler {
+func NewHandler(pool *db.Pool, store storage.Store) *Handler {
 	return &Handler{pool: pool, store: store}
 }
 
@@ -44,11 +44,11 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return apperr.Forbidden("Недопустимый путь к файлу")
 	}
-	f, err := open(h.store.Root(), name)
+	f, err := h.store.Open(r.Context(), "", name)
 	switch {
-	case errors.Is(err, errOutside):
+	case errors.Is(err, storage.ErrOutside):
 		return apperr.Forbidden("Недопустимый путь к файлу")
-	case errors.Is(err, errMissing):
+	case errors.Is(err, storage.ErrNotExist):
 		return apperr.NotFound("Файл не найден")
 	case err != nil:
 		return err
@@ -64,7 +64,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", attachment(path.Base(rel)))
-	f.serve(w, r)
+	serve(w, r, f)
 	return nil
 }
 
@@ -91,21 +91,16 @@ func (h *Handler) photo(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return notFound
 	}
-	photos, err := h.store.Root().OpenRoot(storage.PhotosDir)
-	if err != nil {
-		return notFound
-	}
-	defer photos.Close()
-	f, err := open(photos, name)
+	f, err := h.store.Open(r.Context(), storage.PhotosDir, name)
 	switch {
-	case errors.Is(err, errOutside), errors.Is(err, errMissing):
+	case errors.Is(err, storage.ErrOutside), errors.Is(err, storage.ErrNotExist):
 		return notFound
 	case err != nil:
 		return err
 	}
 	defer f.Close()
 	w.Header().Set("Content-Type", photoType(path.Ext(name)))
-	f.serve(w, r)
+	serve(w, r, f)
 	return nil
 }
 

@@ -25,7 +25,7 @@ import (
 // Handler serves /lessons.
 type Handler struct {
 	pool  *db.Pool
-	store *storage.Store
+	store storage.Store
 	// maxSubmissions caps one student's submissions to one lesson (a
 	// comment-only submission costs no upload, so without a cap one student
 	// could add rows until every list of the lesson exhausts memory).
@@ -34,7 +34,7 @@ type Handler struct {
 
 // NewHandler returns the /lessons handler; maxSubmissions is the
 // per-student, per-lesson cap on homework submissions.
-func NewHandler(pool *db.Pool, store *storage.Store, maxSubmissions int) *Handler {
+func NewHandler(pool *db.Pool, store storage.Store, maxSubmissions int) *Handler {
 	return &Handler{pool: pool, store: store, maxSubmissions: maxSubmissions}
 }
 

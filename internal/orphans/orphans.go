@@ -8,9 +8,7 @@ package orphans
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"path"
 	"strings"
@@ -55,7 +53,7 @@ UNION SELECT content_url FROM lessons`
 // an advisory lock, so it is safe with several instances; the references are
 // read first, and a file written after that read is younger than any
 // sensible grace, so it is left alone.
-func Sweep(ctx context.Context, pool *db.Pool, store *storage.Store, grace time.Duration, now time.Time) (Result, error) {
+func Sweep(ctx context.Context, pool *db.Pool, store storage.Store, grace time.Duration, now time.Time) (Result, error) {
 	var res Result
 	err := pool.WithTx(ctx, func(tx pgx.Tx) error {
 		var got bool
@@ -103,35 +101,22 @@ func referenced(stored string) (string, bool) {
 	return path.Clean(rest), rest != ""
 }
 
-// walk removes what Sweep's rule condemns.
-func walk(ctx context.Context, store *storage.Store, refs map[string]bool, before, tempBefore time.Time, res *Result) error {
-	fsys := store.Root().FS()
+// walk removes what Sweep's rule condemns, through the store (local disk
+// or the bucket alike).
+func walk(ctx context.Context, store storage.Store, refs map[string]bool, before, tempBefore time.Time, res *Result) error {
 	for _, dir := range Dirs {
-		err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return nil // removed meanwhile (a lesson's homework folder)
-				}
-				return err
-			}
-			if d.IsDir() || !d.Type().IsRegular() {
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				return nil // gone meanwhile
-			}
+		err := store.Walk(ctx, dir, func(e storage.Entry) error {
 			switch {
-			case strings.HasPrefix(d.Name(), ".tmp-"):
-				if info.ModTime().Before(tempBefore) {
-					store.Remove(ctx, p)
+			case strings.HasPrefix(path.Base(e.Rel), ".tmp-"):
+				if e.ModTime.Before(tempBefore) {
+					store.Remove(ctx, e.Rel)
 					res.Temps++
 				}
-			case refs[p]:
+			case refs[e.Rel]:
 				res.Files++
-			case info.ModTime().Before(before):
+			case e.ModTime.Before(before):
 				res.Files++
-				store.Remove(ctx, p)
+				store.Remove(ctx, e.Rel)
 				res.Removed++
 			default:
 				res.Files++
@@ -147,7 +132,7 @@ func walk(ctx context.Context, store *storage.Store, refs map[string]bool, befor
 
 // Run sweeps now and then every interval until ctx ends, logging what each
 // sweep removed and any failure (a failed sweep is retried at the next tick).
-func Run(ctx context.Context, pool *db.Pool, store *storage.Store, grace, interval time.Duration, log *slog.Logger) {
+func Run(ctx context.Context, pool *db.Pool, store storage.Store, grace, interval time.Duration, log *slog.Logger) {
 	for {
 		res, err := Sweep(ctx, pool, store, grace, time.Now())
 		switch {

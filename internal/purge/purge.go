@@ -26,8 +26,8 @@ type Files struct {
 }
 
 // Remove deletes the files, best effort (failures are logged by the store).
-func (f Files) Remove(ctx context.Context, s *storage.Store) {
-	s.RemoveStored(ctx, f.Stored...)
+func (f Files) Remove(ctx context.Context, s storage.Store) {
+	storage.RemoveStored(ctx, s, f.Stored...)
 	for _, d := range f.Dirs {
 		s.RemoveDir(ctx, d)
 	}

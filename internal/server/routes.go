@@ -48,7 +48,7 @@ func routes(r chi.Router, d Deps) {
 	r.Get("/readyz", web.Handle(readyz(ready)))
 
 	g.Mount(r, "/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle, auth.NewSessions(d.Pool, d.Tokens)).Routes)
-	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store, lookups, d.Lifetime).Routes(r, g) // /user, /admin/{users,groups,modules}
+	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store, lookups, d.Lifetime).Observe(d.Metrics).Routes(r, g) // /user, /admin/{users,groups,modules}
 	g.Mount(r, "/access", access.NewHandler(d.Pool).Routes)
 	g.Mount(r, "/lessons", lessons.NewHandler(d.Pool, d.Store, lim.MaxSubmissionsPerLesson).Routes, grades.NewHandler(d.Pool).Routes)
 	g.Mount(r, "/tests", tests.NewHandler(d.Pool).Routes)

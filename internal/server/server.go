@@ -14,6 +14,7 @@ import (
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/metrics"
 	"platform/internal/storage"
 	"platform/internal/web"
 )
@@ -24,7 +25,7 @@ type Deps struct {
 	Pool           *db.Pool
 	Tokens         *auth.Tokens
 	Hasher         *auth.Hasher
-	Store          *storage.Store
+	Store          storage.Store
 	PlaceURL       string
 	TrustedProxies []netip.Prefix
 	// Lifetime ends with the server: work detached from its request (an
@@ -37,6 +38,9 @@ type Deps struct {
 	Ready func(context.Context) error
 	// Body bounds how slowly request bodies may arrive (zero: defaults).
 	Body web.BodyTimeouts
+	// Metrics, when set, times every request and gets the pool and bcrypt
+	// collectors registered; nil serves without metrics.
+	Metrics *metrics.Metrics
 }
 
 // Limits are the per-user caps against abuse (README, "Limits"); a zero
@@ -73,9 +77,17 @@ func (l Limits) withDefaults() Limits {
 // New returns the service's http.Handler.
 func New(d Deps) http.Handler {
 	r := chi.NewRouter()
+	observe := func(next http.Handler) http.Handler { return next }
+	if d.Metrics != nil {
+		observe = d.Metrics.Middleware
+		d.Metrics.Register(metrics.PoolCollector(d.Pool.Stat))
+		d.Metrics.Register(metrics.BcryptCollectors(d.Hasher.Pending, d.Hasher.Slots())...)
+		d.Hasher.ObserveWait(func(w time.Duration) { d.Metrics.BcryptWait.Observe(w.Seconds()) })
+	}
 	r.Use(
 		web.Edge(d.Log, d.TrustedProxies),
 		web.BodyDeadlines(d.Body),
+		observe,
 		web.SecurityHeaders,
 		web.CORS(d.PlaceURL),
 		web.Recover,
@@ -111,7 +123,7 @@ func readyz(check func(context.Context) error) web.HandlerFunc {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := check(ctx); err != nil {
-			return &apperr.Error{Kind: apperr.KindUnavailable, Detail: "База данных недоступна", Err: err}
+			return &apperr.Error{Kind: apperr.KindUnavailable, Detail: "База данных недоступна", Err: err, Reason: "db_down"}
 		}
 		return web.OK(w, status{Status: "ok"})
 	}

@@ -79,7 +79,7 @@ func TestCheckAllowed(t *testing.T) {
 	}
 }
 
-func open(t *testing.T) (*storage.Store, string) {
+func open(t *testing.T) (storage.Store, string) {
 	t.Helper()
 	dir := t.TempDir()
 	s, err := storage.Open(dir, slog.New(slog.DiscardHandler))
@@ -110,7 +110,7 @@ func files(t *testing.T, dir string) []string {
 func TestSave(t *testing.T) {
 	s, dir := open(t)
 	// Exactly the limit is accepted, under the final name only.
-	n, err := s.Save("photos/ok.png", strings.NewReader("12345"), 5)
+	n, err := s.Save(t.Context(), "photos/ok.png", strings.NewReader("12345"), 5)
 	if err != nil || n != 5 {
 		t.Fatalf("save at the limit: %d, %v", n, err)
 	}
@@ -118,13 +118,13 @@ func TestSave(t *testing.T) {
 		t.Fatalf("files after save: %v", got)
 	}
 	// One byte over: ErrTooLarge, and neither the temporary nor the target file stays.
-	_, err = s.Save("photos/big.png", strings.NewReader("123456"), 5)
+	_, err = s.Save(t.Context(), "photos/big.png", strings.NewReader("123456"), 5)
 	if !errors.Is(err, storage.ErrTooLarge) {
 		t.Fatalf("over the limit: %v", err)
 	}
 	// A stream that breaks: its error is returned as is, nothing stays.
 	broken := io.MultiReader(strings.NewReader("12"), errReader{})
-	if _, err := s.Save("homework/lesson_1/x.pdf", broken, 5); !errors.Is(err, errBroken) {
+	if _, err := s.Save(t.Context(), "homework/lesson_1/x.pdf", broken, 5); !errors.Is(err, errBroken) {
 		t.Fatalf("broken stream: %v", err)
 	}
 	if got := files(t, dir); len(got) != 1 {
@@ -274,13 +274,13 @@ func TestDotDotRefusedInsideRoot(t *testing.T) {
 	for _, rel := range []string{"lesson_docs/../homework/lesson_1/5_0a.txt", "./homework/lesson_1/5_0a.txt",
 		"homework//lesson_1/5_0a.txt", "homework/lesson_1/./5_0a.txt"} {
 		s.Remove(t.Context(), rel)
-		s.RemoveStored(t.Context(), "/static/"+rel)
+		storage.RemoveStored(t.Context(), s, "/static/"+rel)
 	}
 	s.RemoveDir(t.Context(), "lesson_docs/../homework")
 	if _, err := os.Stat(victim); err != nil {
 		t.Fatalf("a path with .. removed the file: %v", err)
 	}
-	if _, err := s.Save("lesson_docs/../photos/x.png", strings.NewReader("x"), 10); !apperr.Is(err, apperr.KindInternal) {
+	if _, err := s.Save(t.Context(), "lesson_docs/../photos/x.png", strings.NewReader("x"), 10); !apperr.Is(err, apperr.KindInternal) {
 		t.Fatalf("save with ..: %v", err)
 	}
 	if got := files(t, dir); len(got) != 1 {

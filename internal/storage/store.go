@@ -1,7 +1,11 @@
-// Package storage keeps uploaded files under STATIC_DIR (API.md §0.7, §0.9):
-// every access goes through an os.Root, so no path can leave the static root,
-// files are written under a temporary name and renamed when complete, and the
-// stored strings ("static/…", "/static/lesson_docs/…") map to disk in one place.
+// Package storage keeps uploaded files (API.md §0.7, §0.9) behind one
+// interface, Store, with two implementations: Local, the static root on disk
+// (every access through an os.Root, so no path can leave it), and S3, a
+// bucket of an S3-compatible object store shared by several instances. Both
+// publish a file only when it is complete, and the stored strings
+// ("static/…", "/static/lesson_docs/…") map to names in one place (Rel,
+// Stored): the name under the root is the object key, so rows written before
+// a move to a bucket keep working.
 package storage
 
 import (
@@ -11,11 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"log/slog"
-	"os"
-	"path"
 	"strings"
+	"time"
 
 	"platform/internal/apperr"
 )
@@ -27,35 +28,60 @@ const (
 	HomeworkDir   = "homework"
 )
 
-// Store is the static root on disk.
-type Store struct {
-	root *os.Root
-	log  *slog.Logger
+// Store is where uploaded files live. Names ("rel") are slash-separated paths
+// under the static root, such as "lesson_docs/<hex>.pdf".
+type Store interface {
+	// Save streams src to rel, stopping at once when more than limit bytes
+	// arrive (ErrTooLarge). Nothing is visible under rel until the content
+	// is complete; a failed save leaves nothing behind. A read error from
+	// src is returned as is; a store failure is the 500 "Ошибка при
+	// сохранении файла".
+	Save(ctx context.Context, rel string, src io.Reader, limit int64) (int64, error)
+	// Open opens the regular file name, taken as a path under dir (""
+	// for the root) and confined to dir: ErrOutside when the name leaves
+	// it (e.g. a symlink on disk), ErrNotExist when there is no such file.
+	// The caller closes the file.
+	Open(ctx context.Context, dir, name string) (*File, error)
+	// Remove deletes files, best effort: a failure is logged, never
+	// returned (API.md §0.8: files go after the commit).
+	Remove(ctx context.Context, rels ...string)
+	// RemoveDir deletes everything under the directory rel, best effort.
+	RemoveDir(ctx context.Context, rel string)
+	// Walk calls fn for every file under dir ("" for the whole store), in
+	// no particular order, until fn returns an error, which Walk returns.
+	// It sees files whose rows are not committed yet and, on disk,
+	// temporary files of saves in progress (".tmp-…"), so whoever deletes
+	// what it finds must spare recent entries (Entry.ModTime).
+	Walk(ctx context.Context, dir string, fn func(Entry) error) error
+	// Close releases the store.
+	Close() error
 }
 
-// Open opens (creating if needed) the static root and its fixed directories.
-func Open(dir string, log *slog.Logger) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("storage: create %s: %w", dir, err)
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
-	}
-	for _, d := range []string{PhotosDir, LessonDocsDir, HomeworkDir} {
-		if err := root.MkdirAll(d, 0o755); err != nil {
-			root.Close()
-			return nil, fmt.Errorf("storage: create %s/%s: %w", dir, d, err)
-		}
-	}
-	return &Store{root: root, log: log}, nil
+// File is an open stored file: a reader that can seek (http.ServeContent
+// serves Range and conditional requests from it) with its size and
+// modification time.
+type File struct {
+	io.ReadSeekCloser
+	Name    string // the last element of the path
+	Size    int64
+	ModTime time.Time
 }
 
-// Close releases the root.
-func (s *Store) Close() error { return s.root.Close() }
+// Entry is one file seen by Walk.
+type Entry struct {
+	Rel     string // path under the root, e.g. "homework/lesson_3/x.pdf"
+	Size    int64
+	ModTime time.Time
+}
 
-// Root is the os.Root of the static directory, for read access (downloads).
-func (s *Store) Root() *os.Root { return s.root }
+// Why Open failed; each endpoint has its own answer for them.
+var (
+	ErrOutside  = errors.New("storage: path leaves the directory")
+	ErrNotExist = errors.New("storage: no such file")
+)
+
+// ErrTooLarge is returned by Save when the content passes the limit.
+var ErrTooLarge = errors.New("storage: file too large")
 
 // Rel maps a stored string ("static/photos/x.png", "/static/lesson_docs/x.pdf")
 // to its path under the root; ok is false for strings outside "static/".
@@ -71,6 +97,16 @@ func Rel(stored string) (rel string, ok bool) {
 // Stored maps a path under the root to the string kept in rows ("static/…").
 func Stored(rel string) string { return "static/" + rel }
 
+// RemoveStored is Store.Remove for stored strings; strings outside "static/"
+// are skipped.
+func RemoveStored(ctx context.Context, s Store, stored ...string) {
+	for _, st := range stored {
+		if rel, ok := Rel(st); ok {
+			s.Remove(ctx, rel)
+		}
+	}
+}
+
 // NewName is a server-generated file name: 32 lower-case hex characters of a
 // random (version 4) UUID, then ext.
 func NewName(ext string) string {
@@ -81,53 +117,8 @@ func NewName(ext string) string {
 	return hex.EncodeToString(b[:]) + ext
 }
 
-// ErrTooLarge is returned by Save when the content passes the limit.
-var ErrTooLarge = errors.New("storage: file too large")
-
-// Save streams src to rel (creating its directory), stopping at once when more
-// than limit bytes arrive (ErrTooLarge, nothing left on disk). The content is
-// written under a temporary name and renamed when complete, so a reader never
-// sees half a file. A read error from src is returned as is; a disk failure is
-// the 500 "Ошибка при сохранении файла".
-func (s *Store) Save(rel string, src io.Reader, limit int64) (int64, error) {
-	if !SafeRel(rel) {
-		return 0, saveFailed(fmt.Errorf("refused path %q", rel))
-	}
-	dir := path.Dir(rel)
-	if err := s.root.MkdirAll(dir, 0o755); err != nil {
-		return 0, saveFailed(err)
-	}
-	tmp := path.Join(dir, ".tmp-"+NewName(""))
-	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return 0, saveFailed(err)
-	}
-	in := &readErrs{r: io.LimitReader(src, limit+1)}
-	n, err := io.Copy(f, in)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	switch {
-	case in.err != nil:
-		err = in.err
-	case err != nil:
-		err = saveFailed(err)
-	case n > limit:
-		err = ErrTooLarge
-	default:
-		if rerr := s.root.Rename(tmp, rel); rerr != nil {
-			err = saveFailed(rerr)
-		}
-	}
-	if err != nil {
-		_ = s.root.Remove(tmp)
-		return n, err
-	}
-	return n, nil
-}
-
 // readErrs remembers a read failure so Save can tell the client's stream
-// breaking from the disk failing.
+// breaking from the store failing.
 type readErrs struct {
 	r   io.Reader
 	err error
@@ -143,42 +134,4 @@ func (r *readErrs) Read(p []byte) (int, error) {
 
 func saveFailed(err error) error {
 	return apperr.Internal("Ошибка при сохранении файла", fmt.Errorf("storage: save: %w", err))
-}
-
-// Remove deletes files by their paths under the root, best effort: a failure
-// is logged, never returned (API.md §0.8: files go after the commit). A path
-// that is not SafeRel is refused (logged), even when it stays inside the root.
-func (s *Store) Remove(ctx context.Context, rels ...string) {
-	for _, rel := range rels {
-		if rel == "" {
-			continue
-		}
-		if !SafeRel(rel) {
-			s.log.WarnContext(ctx, "remove file: refused path", "path", rel)
-			continue
-		}
-		if err := s.root.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			s.log.WarnContext(ctx, "remove file", "path", rel, "error", err)
-		}
-	}
-}
-
-// RemoveStored is Remove for stored strings; strings outside "static/" are skipped.
-func (s *Store) RemoveStored(ctx context.Context, stored ...string) {
-	for _, st := range stored {
-		if rel, ok := Rel(st); ok {
-			s.Remove(ctx, rel)
-		}
-	}
-}
-
-// RemoveDir deletes a directory tree under the root, best effort.
-func (s *Store) RemoveDir(ctx context.Context, rel string) {
-	if !SafeRel(rel) {
-		s.log.WarnContext(ctx, "remove directory: refused path", "path", rel)
-		return
-	}
-	if err := s.root.RemoveAll(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		s.log.WarnContext(ctx, "remove directory", "path", rel, "error", err)
-	}
 }

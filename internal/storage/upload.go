@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,10 @@ const maxValue = 64 << 10
 // Upload reads a multipart/form-data body as a stream (API.md §0.7): nothing
 // is buffered whole, and the byte budget is enforced while reading.
 type Upload struct {
+	// ctx is the request's: an Upload lives exactly as long as the request
+	// it reads, and Save passes ctx to the store so a client gone away
+	// stops the upload to a bucket.
+	ctx      context.Context
 	mr       *multipart.Reader
 	tooLarge string
 }
@@ -39,7 +44,7 @@ func NewUpload(r *http.Request, limit int64, tooLarge string) (*Upload, error) {
 	if r.ContentLength > limit+slack {
 		return nil, apperr.TooLarge(tooLarge)
 	}
-	u := &Upload{tooLarge: tooLarge}
+	u := &Upload{ctx: r.Context(), tooLarge: tooLarge}
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		return u, nil
@@ -103,7 +108,7 @@ func (u *Upload) Value(p Part) (string, error) {
 }
 
 // Save streams a file part to rel in the store, at most limit bytes (413 beyond).
-func (u *Upload) Save(s *Store, p Part, rel string, limit int64) (int64, error) {
+func (u *Upload) Save(s Store, p Part, rel string, limit int64) (int64, error) {
 	return u.SaveReader(s, p, rel, limit)
 }
 
@@ -121,8 +126,8 @@ func (u *Upload) Peek(p Part, n int) ([]byte, io.Reader, error) {
 }
 
 // SaveReader is Save for a part's content as returned by Peek.
-func (u *Upload) SaveReader(s *Store, src io.Reader, rel string, limit int64) (int64, error) {
-	n, err := s.Save(rel, src, limit)
+func (u *Upload) SaveReader(s Store, src io.Reader, rel string, limit int64) (int64, error) {
+	n, err := s.Save(u.ctx, rel, src, limit)
 	if err != nil {
 		return n, u.wrap(err)
 	}

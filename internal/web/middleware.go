@@ -29,6 +29,7 @@ type requestInfo struct {
 	clientIP string
 	https    bool
 	userID   int32
+	shed     string // why WriteError answered 503, for the metrics
 	log      *slog.Logger
 	dbDown   *burstLog // the server's "database unavailable" warning limiter
 }
@@ -66,9 +67,21 @@ func SetUserID(ctx context.Context, id int32) {
 	}
 }
 
+// ShedReason is the reason of the 503 WriteError answered for this request
+// ("" when none, or outside a request).
+func ShedReason(ctx context.Context) string {
+	if ri := infoFrom(ctx); ri != nil {
+		return ri.shed
+	}
+	return ""
+}
+
 // Edge is the outermost middleware: it assigns the request id, resolves the
 // client address and scheme (believing X-Forwarded-* only from trusted
-// proxies), and logs every request once when it ends.
+// proxies), and logs every request once when it ends. The log names the
+// chi route pattern ("/user/by-iin/{iin}"), never the raw path, whose
+// segments carry IINs and file names; a request no route matched is
+// "unmatched".
 func Edge(log *slog.Logger, trusted []netip.Prefix) func(http.Handler) http.Handler {
 	dbDown := &burstLog{}
 	return func(next http.Handler) http.Handler {
@@ -98,7 +111,7 @@ func Edge(log *slog.Logger, trusted []netip.Prefix) func(http.Handler) http.Hand
 				status = http.StatusOK
 			}
 			attrs := []any{
-				"method", r.Method, "path", r.URL.Path, "status", status,
+				"method", r.Method, "route", routePattern(r), "status", status,
 				"bytes", ww.BytesWritten(), "duration_ms", float64(time.Since(start).Microseconds()) / 1000,
 				"client_ip", ri.clientIP,
 			}

@@ -157,19 +157,26 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Kind == apperr.KindUnavailable || e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds(e.RetryAfter)))
 	}
+	if e.Kind == apperr.KindUnavailable {
+		if ri := infoFrom(r.Context()); ri != nil {
+			ri.shed = e.Reason
+		}
+	}
 	if e.Challenge {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
 	_ = JSON(w, status, Detail{Detail: e.Detail})
 }
 
+// routePattern is the matched chi route pattern, or "unmatched": logs never
+// carry the raw path, whose segments hold IINs.
 func routePattern(r *http.Request) string {
 	if rc := chi.RouteContext(r.Context()); rc != nil {
 		if p := rc.RoutePattern(); p != "" {
 			return p
 		}
 	}
-	return r.URL.Path
+	return "unmatched"
 }
 
 // NotFound answers unknown paths (API.md §0.3).

@@ -17,6 +17,7 @@ import (
 	"platform/internal/auth"
 	"platform/internal/catalog"
 	"platform/internal/db"
+	"platform/internal/metrics"
 	"platform/internal/purge"
 	"platform/internal/storage"
 	"platform/internal/web"
@@ -36,15 +37,26 @@ type Handler struct {
 	pool     *db.Pool
 	repo     *repo
 	hasher   *auth.Hasher
-	store    *storage.Store
+	store    storage.Store
 	lifetime context.Context
+	m        *metrics.Metrics // nil: imports not observed
+}
+
+// Observe has imports report their progress to m.
+func (h *Handler) Observe(m *metrics.Metrics) { h.m = m }
+
+// progress adds n rows at stage to the import metrics, when observed.
+func (h *Handler) progress(stage string, n int) {
+	if h.m != nil && n > 0 {
+		h.m.ImportRows.WithLabelValues(stage).Add(float64(n))
+	}
 }
 
 // NewHandler returns the handler; hasher is the shared bcrypt pool (an
 // import hashes every new user's password in its slots), lifetime the
 // server's: its end cancels imports still running detached from their
 // request (nil: they end only by themselves).
-func NewHandler(pool *db.Pool, hasher *auth.Hasher, store *storage.Store, lifetime context.Context) *Handler {
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, store storage.Store, lifetime context.Context) *Handler {
 	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, store: store, lifetime: lifetime}
 }
 

@@ -74,12 +74,16 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	log := web.Logger(ctx)
+	read := 0
 	ros, err := parseRoster(tmp, size, importProgressEvery, func(n int) {
 		log.Info("excel import: rows read", "rows", n)
+		h.progress("read", n-read)
+		read = n
 	})
 	if err != nil {
 		return err
 	}
+	h.progress("read", len(ros.Rows)-read)
 	id, err := h.repo.startImport(ctx, part.ClientName(), len(ros.Rows))
 	if err != nil {
 		return err
@@ -98,7 +102,16 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 		defer close(done)
 		defer cancel()
 		defer stop()
+		if h.m != nil {
+			h.m.ImportsRunning.Inc()
+			defer h.m.ImportsRunning.Dec()
+		}
 		res, jerr = h.runImport(jctx, id, ros)
+		if jerr == nil {
+			h.progress("created", res.Created)
+			h.progress("existing", res.Existing)
+			h.progress("skipped", res.Skipped)
+		}
 	}()
 	select {
 	case <-done:
@@ -240,6 +253,7 @@ func (h *Handler) hashDefaults(ctx context.Context, rows []rosterRow) ([]string,
 					continue
 				}
 				hashes[i] = hash
+				h.progress("hashed", 1)
 				if n := done.Add(1); n%importProgressEvery == 0 {
 					log.Info("excel import: passwords hashed", "done", n, "total", len(rows))
 				}

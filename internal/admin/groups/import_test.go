@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/xuri/excelize/v2"
 
 	"platform/internal/apitest"
@@ -50,6 +51,18 @@ func TestImportExcel(t *testing.T) {
 	}
 	if gid == 0 || got["import_id"] == float64(0) || !equalJSON(got, want) {
 		t.Fatalf("got  %s\nwant %v", res.Body, want)
+	}
+	// The import's progress and outcome reached the server's metrics.
+	for stage, n := range map[string]float64{"hashed": 3, "created": 3, "existing": 1, "skipped": 6} {
+		if v := testutil.ToFloat64(env.Metrics.ImportRows.WithLabelValues(stage)); v != n {
+			t.Errorf("platform_import_rows_total{stage=%q} = %v, want %v", stage, v, n)
+		}
+	}
+	if v := testutil.ToFloat64(env.Metrics.ImportRows.WithLabelValues("read")); v < 4 {
+		t.Errorf("rows read %v", v)
+	}
+	if v := testutil.ToFloat64(env.Metrics.ImportsRunning); v != 0 {
+		t.Errorf("imports in progress after the import: %v", v)
 	}
 	if n := env.Count(t, `SELECT count(*) FROM groups WHERE id = $1 AND name = 'ИС-21' AND description = 'Поток А'`, int32(gid)); n != 1 {
 		t.Fatal("group not created with its description")

@@ -40,11 +40,11 @@ const (
 type Handler struct {
 	pool  *db.Pool
 	repo  *repo
-	store *storage.Store
+	store storage.Store
 }
 
 // NewHandler returns the handler; store holds the files a delete removes.
-func NewHandler(pool *db.Pool, store *storage.Store) *Handler {
+func NewHandler(pool *db.Pool, store storage.Store) *Handler {
 	return &Handler{pool: pool, repo: newRepo(pool), store: store}
 }
 

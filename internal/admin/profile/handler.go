@@ -46,7 +46,7 @@ type Handler struct {
 	repo     *repo
 	hasher   *auth.Hasher
 	throttle *auth.Throttle
-	store    *storage.Store
+	store    storage.Store
 	// lookups limits GET /user/by-iin per user (issue 10: any token could
 	// enumerate every account, and imported accounts start with an
 	// IIN-derived password).
@@ -57,7 +57,7 @@ type Handler struct {
 // throttle the login throttle (the current-password check is a password
 // oracle too, so it is throttled under the user's IIN), lookups the per-user
 // limit of IIN lookups.
-func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store, lookups *ratelimit.Keyed) *Handler {
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store storage.Store, lookups *ratelimit.Keyed) *Handler {
 	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, throttle: throttle, store: store, lookups: lookups}
 }
 

@@ -34,12 +34,12 @@ type Handler struct {
 	repo     *repo
 	hasher   *auth.Hasher
 	throttle *auth.Throttle
-	store    *storage.Store
+	store    storage.Store
 }
 
 // NewHandler returns the handler; hasher is the shared bcrypt pool,
 // throttle the login throttle a password reset clears.
-func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store *storage.Store) *Handler {
+func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store storage.Store) *Handler {
 	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, throttle: throttle, store: store}
 }
 

@@ -124,7 +124,7 @@ func OptStrMax(v web.Value, n int) *string {
 }
 
 // PurgeTx runs a purge in one transaction and removes its files after the commit.
-func PurgeTx(ctx context.Context, pool *db.Pool, store *storage.Store, fn func(tx pgx.Tx) (purge.Files, error)) error {
+func PurgeTx(ctx context.Context, pool *db.Pool, store storage.Store, fn func(tx pgx.Tx) (purge.Files, error)) error {
 	var files purge.Files
 	err := pool.WithTx(ctx, func(tx pgx.Tx) error {
 		var err error
