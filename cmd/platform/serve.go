@@ -19,8 +19,8 @@ import (
 	"platform/internal/auth"
 	"platform/internal/config"
 	"platform/internal/db"
-	"platform/internal/orphans"
 	"platform/internal/metrics"
+	"platform/internal/orphans"
 	"platform/internal/server"
 	"platform/internal/storage"
 )
@@ -141,8 +141,8 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 			IINLookupsPerMinute:     cfg.IINLookupsPerMinute,
 			IINLookupBurst:          cfg.IINLookupBurst,
 		},
-		Ready: probe.Check,
-		Metrics:        m,
+		Ready:   probe.Check,
+		Metrics: m,
 	})
 	if cfg.DebugAddr != "" {
 		stopDebug, err := serveDebug(cfg.DebugAddr, m.Debug(), log)

@@ -15,8 +15,8 @@ import (
 	"platform/internal/admin/users"
 	"platform/internal/auth"
 	"platform/internal/db"
-	"platform/internal/ratelimit"
 	"platform/internal/metrics"
+	"platform/internal/ratelimit"
 	"platform/internal/storage"
 )
 
