@@ -97,7 +97,7 @@ func upload(t *testing.T, url, token, field, name string, content []byte) reply 
 
 // burst runs reads concurrently against base and fails the test (from the
 // test goroutine) when any is not 200.
-func burst(t *testing.T, base, token, iin string) {
+func burst(t *testing.T, base, token string) {
 	t.Helper()
 	const workers, each = 12, 15
 	errs := make(chan string, workers*each)
@@ -106,9 +106,11 @@ func burst(t *testing.T, base, token, iin string) {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for i := 0; i < each; i++ {
+				// /user/by-iin is rate-limited per user (issue 10), so the
+				// second statement-carrying read is the admin's user list.
 				path := "/auth/check"
 				if i%2 == 1 {
-					path = "/user/by-iin/" + iin
+					path = "/admin/users/?limit=5"
 				}
 				req, _ := http.NewRequest("GET", base+path, nil)
 				req.Header.Set("Authorization", "Bearer "+token)
@@ -206,7 +208,7 @@ func TestSeveralInstances(t *testing.T) {
 	// on different server connections. Statements prepared on one server
 	// connection (pgx's default mode) are then missing on another;
 	// default_query_exec_mode=cache_describe sends them unnamed.
-	burst(t, c, admin, teacherIIN)
+	burst(t, c, admin)
 
 	// Upload through the proxy (streamed by nginx; over one 8 MiB part, so a
 	// multipart upload to the bucket), download with Range through B.
