@@ -5,14 +5,19 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"platform/internal/apitest"
@@ -88,12 +93,21 @@ func removeProfile(t *testing.T, dir string) {
 }
 
 // pageServer serves the test page from its own origin (127.0.0.1, a port of
-// its own, so another origin than the API's).
+// its own, so another origin than the API's). /frame?src=URL is a page
+// framing URL next to /plain, a frame any page may embed (the control).
 func pageServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write(page)
+		switch r.URL.Path {
+		case "/frame":
+			_, _ = fmt.Fprintf(w, `<!doctype html><iframe name="api" src="%s"></iframe><iframe name="control" src="/plain"></iframe>`,
+				html.EscapeString(r.URL.Query().Get("src")))
+		case "/plain":
+			_, _ = w.Write([]byte("<!doctype html><p>plain</p>"))
+		default:
+			_, _ = w.Write(page)
+		}
 	}))
 	t.Cleanup(srv.Close)
 	return srv
@@ -230,6 +244,45 @@ func blocked(t *testing.T, what string, o outcome) {
 	t.Logf("%s: blocked by the browser: %s", what, o.Error)
 }
 
+// framing loads a page that frames apiURL and a control frame, and returns
+// the browser's verdict: the frames by name after the load event, and the
+// first security message the browser logged.
+func framing(t *testing.T, browserCtx context.Context, pageURL, apiURL string) (map[string]*cdp.Frame, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(browserCtx, 20*time.Second)
+	defer cancel()
+	ctx, cancelTab := chromedp.NewContext(ctx)
+	defer cancelTab()
+	logs := chromedp.Events(ctx, cdplog.EntryAdded) // buffered from here on
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("enable the log domain: %v", err)
+	}
+	// Navigate returns after the load event, which waits for the frames.
+	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL+"/frame?src="+url.QueryEscape(apiURL))); err != nil {
+		t.Fatalf("open the framing page: %v", err)
+	}
+	tree, err := chromedp.Call(ctx, cdppage.GetFrameTree, cdp.Empty{})
+	if err != nil {
+		t.Fatalf("frame tree: %v", err)
+	}
+	frames := map[string]*cdp.Frame{}
+	for _, ch := range tree.FrameTree.ChildFrames {
+		frames[ch.Frame.Name] = ch.Frame
+	}
+	if f := frames["api"]; f == nil || f.UnreachableURL == "" {
+		return frames, "" // not blocked: no message to wait for
+	}
+	for ev, err := range logs {
+		if err != nil {
+			t.Fatalf("wait for the browser's security message: %v", err)
+		}
+		if ev.Entry.Source == cdplog.EntrySourceSecurity {
+			return frames, ev.Entry.Text
+		}
+	}
+	return frames, ""
+}
+
 // TestBrowser runs the SPA's calls in headless Chromium from a page on
 // another origin: PLACE_URL listing the page's origin (credentials on), an
 // origin not listed (the browser must block), and PLACE_URL empty (open
@@ -255,6 +308,23 @@ func TestBrowser(t *testing.T) {
 			blocked(t, "simple GET / (no preflight)", rep.Simple)
 			blocked(t, "POST /auth/login (preflighted)", rep.Preflighted)
 		})
+		// The security headers as the browser enforces them: X-Frame-Options
+		// DENY and CSP frame-ancestors 'none' make it refuse to frame the API.
+		t.Run("framing refused", func(t *testing.T) {
+			api := env.Server.URL + "/"
+			frames, msg := framing(t, ctx, allowed.URL, api)
+			if c := frames["control"]; c == nil || c.UnreachableURL != "" || !strings.HasSuffix(c.URL, "/plain") {
+				t.Fatalf("the control frame did not load: %+v", c)
+			}
+			f := frames["api"]
+			if f == nil || f.UnreachableURL != api || !strings.HasPrefix(f.URL, "chrome-error:") {
+				t.Fatalf("the API was framed, want it refused: %+v", f)
+			}
+			if !strings.Contains(msg, "frame-ancestors 'none'") && !strings.Contains(msg, "X-Frame-Options") {
+				t.Fatalf("browser's reason %q, want frame-ancestors or X-Frame-Options", msg)
+			}
+			t.Logf("framing refused by the browser: %s", msg)
+		})
 	})
 
 	t.Run("open mode", func(t *testing.T) {
@@ -278,4 +348,3 @@ func TestBrowser(t *testing.T) {
 		})
 	})
 }
-
