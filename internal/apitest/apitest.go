@@ -424,8 +424,12 @@ var unchecked = []string{
 
 // checkContract validates every response Send receives against the OpenAPI
 // document (openapi.yaml), so the document is proven by the whole suite.
+// GET /openapi.json (API_DOCS) is the document itself, not in it.
 func checkContract(t testing.TB, r *http.Request, res *http.Response, body []byte) {
 	t.Helper()
+	if r.URL.Path == "/openapi.json" && res.StatusCode == http.StatusOK {
+		return
+	}
 	v, err := contract()
 	if err != nil {
 		t.Errorf("apitest: the OpenAPI document: %v", err)

@@ -161,7 +161,7 @@ func TestRefreshRotatesAcrossInstances(t *testing.T) {
 	var second tokens
 	res := refresh(t, b, first.Refresh).Status(t, 200)
 	res.Decode(t, &second)
-	if m := res.Map(t); len(m) != 3 || m["token_type"] != "bearer" {
+	if m := res.Map(t); len(m) != 4 || m["token_type"] != "bearer" || m["must_change_password"] != false {
 		t.Errorf("refresh body %s", res.Body)
 	}
 	if second.Refresh == first.Refresh || second.Refresh == "" {

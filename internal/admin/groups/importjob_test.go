@@ -88,12 +88,15 @@ func TestImportDefaultPasswords(t *testing.T) {
 		t.Errorf("check %v", m)
 	}
 	env.Do(t, "PATCH", "/user/change-password", me, map[string]any{"old_password": "123012", "new_password": "chosen-by-me"}).Status(t, 200)
-	if m := env.Do(t, "GET", "/auth/check", me, nil).Status(t, 200).Map(t); m["must_change_password"] != false {
-		t.Errorf("check after the change %v", m)
-	}
+	// A password change ends the account's tokens (issue 15): log in again.
+	env.Do(t, "GET", "/auth/check", me, nil).Status(t, 401)
 	login("chosen-by-me").Status(t, 200).Decode(t, &lb)
 	if lb.Must || hashCost() != 5 {
 		t.Errorf("after the change: must %v, cost %d", lb.Must, hashCost())
+	}
+	me = apitest.User{Token: lb.AccessToken}
+	if m := env.Do(t, "GET", "/auth/check", me, nil).Status(t, 200).Map(t); m["must_change_password"] != false {
+		t.Errorf("check after the change %v", m)
 	}
 
 	// An operator raising BCRYPT_COST upgrades older hashes on login too.
