@@ -134,6 +134,8 @@ DATABASE_URL=$DEV_URL
 SECRET_KEY=$secret
 ADMIN_IIN=$ADMIN_IIN_DEFAULT
 ADMIN_PASSWORD=$password
+# The OpenAPI document at GET /openapi.json (off by default outside local development).
+API_DOCS=true
 EOF
 	chmod 600 "$tmp"
 	mv "$tmp" "$ENV_FILE"
@@ -175,6 +177,10 @@ fill_env() {
 		dotenv_set SECRET_KEY "$(rand_hex 32)"
 		chmod 600 "$ENV_FILE"
 		pg_log "SECRET_KEY was empty: wrote a random one to .env (keep it: it signs the tokens)"
+	fi
+	if [ -z "$(setting API_DOCS)" ]; then
+		dotenv_set API_DOCS true
+		pg_log "API_DOCS was unset: wrote API_DOCS=true to .env (GET /openapi.json)"
 	fi
 	local iin
 	iin=$(setting ADMIN_IIN)

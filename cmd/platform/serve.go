@@ -143,6 +143,7 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 		},
 		Ready:   probe.Check,
 		Metrics: m,
+		APIDocs: cfg.APIDocs,
 	})
 	if cfg.DebugAddr != "" {
 		stopDebug, err := serveDebug(cfg.DebugAddr, m.Debug(), log)

@@ -31,6 +31,7 @@ import (
 	"platform/internal/auth"
 	"platform/internal/db"
 	"platform/internal/metrics"
+	"platform/internal/openapi"
 	"platform/internal/server"
 	"platform/internal/storage"
 	"platform/internal/testdb"
@@ -59,6 +60,8 @@ type Options struct {
 	// the test database, whose own address Env.DBURL keeps).
 	DBAddr string
 	Body   web.BodyTimeouts // request body deadlines (zero: defaults)
+	// APIDocs serves GET /openapi.json (API_DOCS).
+	APIDocs bool
 
 	databaseURL string // set by Twin: serve this database instead of a fresh one
 }
@@ -180,7 +183,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	h := server.New(server.Deps{
 		Log: log, Pool: pool, Tokens: env.Tokens, Hasher: env.Hasher, Store: env.Store,
 		PlaceURL: o.PlaceURL, TrustedProxies: o.TrustedProxies, Lifetime: lifetime, Limits: o.Limits,
-		Ready: probe.Check, Body: o.Body, Metrics: m,
+		Ready: probe.Check, Body: o.Body, Metrics: m, APIDocs: o.APIDocs,
 	})
 	if o.TLS {
 		env.Server = httptest.NewTLSServer(h)
@@ -399,7 +402,49 @@ func (e *Env) Send(t testing.TB, req Request) *Response {
 	if err != nil {
 		t.Fatalf("apitest: read response: %v", err)
 	}
+	checkContract(t, r, res, b)
 	return &Response{Code: res.StatusCode, Header: res.Header, Body: b, req: req.Method + " " + req.Path}
+}
+
+// contract is the OpenAPI document's validator, built once per test binary:
+// building it checks the whole document against the 3.1 meta-schema, which
+// takes seconds, and it is safe for concurrent use.
+var contract = sync.OnceValues(openapi.NewValidator)
+
+// unchecked are the response media types whose bodies are not validated:
+// file bodies (downloads, avatars, the gradebook's xlsx and csv) are bytes
+// the document describes only by media type; their status and headers are
+// still checked.
+var unchecked = []string{
+	"application/octet-stream",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	"text/csv",
+	"image/",
+}
+
+// checkContract validates every response Send receives against the OpenAPI
+// document (openapi.yaml), so the document is proven by the whole suite.
+// GET /openapi.json (API_DOCS) is the document itself, not in it.
+func checkContract(t testing.TB, r *http.Request, res *http.Response, body []byte) {
+	t.Helper()
+	if r.URL.Path == "/openapi.json" && res.StatusCode == http.StatusOK {
+		return
+	}
+	v, err := contract()
+	if err != nil {
+		t.Errorf("apitest: the OpenAPI document: %v", err)
+		return
+	}
+	ct := res.Header.Get("Content-Type")
+	for _, u := range unchecked {
+		if strings.HasPrefix(ct, u) {
+			body = nil
+			break
+		}
+	}
+	if err := v.Validate(r, res.StatusCode, res.Header, body); err != nil {
+		t.Errorf("apitest: %s %s → %d does not match the OpenAPI document: %v", r.Method, r.URL.Path, res.StatusCode, err)
+	}
 }
 
 // Response is a received response.

@@ -56,8 +56,9 @@ func TestDocumentIsValidOpenAPI31(t *testing.T) {
 }
 
 // wantOperations is every endpoint of API.md §1–§11 plus /healthz and
-// /readyz: 66 endpoints, 68 operations because the two file routes answer
-// HEAD as well (§10, §11).
+// /readyz (66), and the five added since by issues 10, 11 and 15 (the
+// gradebook, the two import-job reads, refresh and logout): 71 endpoints,
+// 73 operations because the two file routes answer HEAD as well (§10, §11).
 var wantOperations = []string{
 	"GET /",
 	"DELETE /access/subjects/{subject_id}/groups/{group_id}",
@@ -77,6 +78,8 @@ var wantOperations = []string{
 	"POST /access/subjects/{subject_id}/groups/{group_id}",
 	"GET /admin/groups/",
 	"POST /admin/groups/",
+	"GET /admin/groups/imports",
+	"GET /admin/groups/imports/{import_id}",
 	"POST /admin/groups/upload-excel",
 	"DELETE /admin/groups/{group_id}",
 	"GET /admin/groups/{group_id}",
@@ -98,11 +101,14 @@ var wantOperations = []string{
 	"DELETE /admin/users/{iin}",
 	"GET /auth/check",
 	"POST /auth/login",
+	"POST /auth/logout",
+	"POST /auth/refresh",
 	"POST /auth/token",
 	"GET /files/download/{file_path}",
 	"HEAD /files/download/{file_path}",
 	"GET /healthz",
 	"GET /lessons/student/grades",
+	"GET /lessons/subjects/{subject_id}/gradebook",
 	"DELETE /lessons/result/{result_id}",
 	"DELETE /lessons/submission/{submission_id}",
 	"PATCH /lessons/submission/{submission_id}/grade",
@@ -135,8 +141,8 @@ func TestOperations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ops) != 68 || len(wantOperations) != 68 {
-		t.Errorf("%d operations in the document, %d listed here; want 68 (66 endpoints + 2 HEAD)", len(ops), len(wantOperations))
+	if len(ops) != 73 || len(wantOperations) != 73 {
+		t.Errorf("%d operations in the document, %d listed here; want 73 (71 endpoints + 2 HEAD)", len(ops), len(wantOperations))
 	}
 	var got []string
 	ids := map[string]bool{}
@@ -161,8 +167,8 @@ func TestOperations(t *testing.T) {
 			t.Errorf("%s %s: chi pattern %q, want %q", op.Method, op.Path, op.Pattern, wantPattern)
 		}
 	}
-	if len(endpoints) != 66 {
-		t.Errorf("%d endpoints (HEAD folded into GET), want 66", len(endpoints))
+	if len(endpoints) != 71 {
+		t.Errorf("%d endpoints (HEAD folded into GET), want 71", len(endpoints))
 	}
 	want := slices.Clone(wantOperations)
 	slices.Sort(want)
@@ -257,7 +263,15 @@ func TestValidator(t *testing.T) {
 		{name: "422 loc outside body/path/query", method: "POST", path: "/auth/login", status: 422,
 			body: `{"detail": [{"type": "missing", "loc": ["header", "x"], "msg": "Field required", "input": {}}]}`, wantErr: "loc"},
 		{name: "login", method: "POST", path: "/auth/login", status: 200,
-			body: `{"access_token": "eyJ", "token_type": "bearer", "user": {"id": 9, "iin": "111111111111", "role": "student", "phone": null, "photo": null, "full_name": "Иванов Иван Иванович", "short_name": "Иванов И. И."}}`},
+			body: `{"access_token": "eyJ", "token_type": "bearer", "refresh_token": "r1", "user": {"id": 9, "iin": "111111111111", "role": "student", "phone": null, "photo": null, "full_name": "Иванов Иван Иванович", "short_name": "Иванов И. И."}, "must_change_password": false}`},
+		{name: "login without refresh_token", method: "POST", path: "/auth/login", status: 200,
+			body:    `{"access_token": "eyJ", "token_type": "bearer", "user": {"id": 9, "iin": "111111111111", "role": "student", "phone": null, "photo": null, "full_name": "A", "short_name": "A"}, "must_change_password": false}`,
+			wantErr: "refresh_token"},
+		{name: "body timeout 408", method: "POST", path: "/auth/login", status: 408, body: `{"detail": "Request Timeout"}`},
+		{name: "lookup rate limit 429", method: "GET", path: "/user/by-iin/111111111111", status: 429,
+			header: map[string]string{"Retry-After": "2"}, body: `{"detail": "x"}`},
+		{name: "limit out of range 422", method: "GET", path: "/admin/users/", status: 422,
+			body: `{"detail": [{"type": "less_than_equal", "loc": ["query", "limit"], "msg": "Input should be less than or equal to 10000", "input": "10001", "ctx": {"le": 10000}}]}`},
 		{name: "login with an unknown role", method: "POST", path: "/auth/login", status: 200,
 			body:    `{"access_token": "eyJ", "token_type": "bearer", "user": {"id": 9, "iin": "111111111111", "role": "root", "phone": null, "photo": null, "full_name": "A", "short_name": "A"}}`,
 			wantErr: "role"},

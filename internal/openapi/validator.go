@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
@@ -20,8 +21,11 @@ import (
 )
 
 // Validator checks responses against the document. It is safe for
-// concurrent use by parallel tests.
+// concurrent use by parallel tests: body checks are serialised, because
+// libopenapi renders and compiles each schema lazily on first use without
+// a lock of its own (a data race under -race otherwise).
 type Validator struct {
+	mu     sync.Mutex // guards bodies
 	doc    libopenapi.Document
 	bodies responses.ResponseBodyValidator
 	routes []route
@@ -170,7 +174,10 @@ func (v *Validator) Validate(r *http.Request, status int, header http.Header, bo
 	if res.Header == nil {
 		res.Header = http.Header{}
 	}
-	if ok, verrs := v.bodies.ValidateResponseBodyWithPathItem(req, res, rt.item, rt.template); !ok {
+	v.mu.Lock()
+	ok, verrs := v.bodies.ValidateResponseBodyWithPathItem(req, res, rt.item, rt.template)
+	v.mu.Unlock()
+	if !ok {
 		return fmt.Errorf("openapi: %s %s (%s) → %d: %w", r.Method, r.URL.Path, rt.template, status, joinValidation(verrs))
 	}
 	return nil

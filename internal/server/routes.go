@@ -1,6 +1,8 @@
 package server
 
 import (
+	"net/http"
+
 	"github.com/go-chi/chi/v5"
 
 	"platform/internal/access"
@@ -9,6 +11,7 @@ import (
 	"platform/internal/files"
 	"platform/internal/grades"
 	"platform/internal/lessons"
+	"platform/internal/openapi"
 	"platform/internal/ratelimit"
 	"platform/internal/tests"
 	"platform/internal/web"
@@ -20,7 +23,7 @@ import (
 // Admin). Guards sit on routes, never on a router, so an unknown path is 404
 // and a wrong method 405 with or without a token (API.md §0.3).
 //
-//	/                      public   welcome, /healthz, /readyz (below)
+//	/                      public   welcome, /healthz, /readyz, /openapi.json if APIDocs (below)
 //	/auth                  auth     login, token public; check Authn
 //	/user                  admin    admin/profile: the caller's own account (Authn)
 //	/admin/users           admin    admin/users (Admin)
@@ -46,6 +49,15 @@ func routes(r chi.Router, d Deps) {
 		ready = d.Pool.Ping
 	}
 	r.Get("/readyz", web.Handle(readyz(ready)))
+	if d.APIDocs {
+		docs, err := openapi.Handler()
+		if err != nil {
+			// The document is embedded and checked by the tests: a broken
+			// one is a build defect, not a runtime condition.
+			panic(err)
+		}
+		r.Method(http.MethodGet, "/openapi.json", docs)
+	}
 
 	g.Mount(r, "/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle, auth.NewSessions(d.Pool, d.Tokens)).Routes)
 	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store, lookups, d.Lifetime).Observe(d.Metrics).Routes(r, g) // /user, /admin/{users,groups,modules}

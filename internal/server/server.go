@@ -41,6 +41,9 @@ type Deps struct {
 	// Metrics, when set, times every request and gets the pool and bcrypt
 	// collectors registered; nil serves without metrics.
 	Metrics *metrics.Metrics
+	// APIDocs serves the OpenAPI document at GET /openapi.json (API_DOCS);
+	// off, the path is an unknown one (404).
+	APIDocs bool
 }
 
 // Limits are the per-user caps against abuse (README, "Limits"); a zero
