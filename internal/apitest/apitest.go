@@ -357,23 +357,35 @@ type Request struct {
 func (e *Env) Do(t testing.TB, method, path string, as User, body any) *Response {
 	t.Helper()
 	req := Request{Method: method, Path: path, Token: as.Token, Header: http.Header{}}
-	if body != nil {
-		var raw []byte
-		switch b := body.(type) {
-		case string:
-			raw = []byte(b)
-		case []byte:
-			raw = b
-		default:
-			var err error
-			if raw, err = json.Marshal(b); err != nil {
-				t.Fatalf("apitest: encode body: %v", err)
-			}
-		}
-		req.Body = bytes.NewReader(raw)
+	rd, err := encodeBody(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd != nil {
+		req.Body = rd
 		req.Header.Set("Content-Type", "application/json")
 	}
 	return e.Send(t, req)
+}
+
+// encodeBody is Do's and Try's body: nil for none, a string or []byte as
+// is, any other value encoded as JSON.
+func encodeBody(body any) (io.Reader, error) {
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		raw = []byte(b)
+	case []byte:
+		raw = b
+	default:
+		var err error
+		if raw, err = json.Marshal(b); err != nil {
+			return nil, fmt.Errorf("apitest: encode body: %w", err)
+		}
+	}
+	return bytes.NewReader(raw), nil
 }
 
 // Send sends a fully described request.

@@ -1,8 +1,6 @@
 package apitest
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,21 +10,9 @@ import (
 // test (t.Fatal must not be called there) but returns the error, for the
 // test goroutine to report. The body is encoded as Do encodes it.
 func (e *Env) Try(method, path string, as User, body any) (*Response, error) {
-	var rd io.Reader
-	if body != nil {
-		var raw []byte
-		switch b := body.(type) {
-		case string:
-			raw = []byte(b)
-		case []byte:
-			raw = b
-		default:
-			var err error
-			if raw, err = json.Marshal(b); err != nil {
-				return nil, fmt.Errorf("apitest: encode body: %w", err)
-			}
-		}
-		rd = bytes.NewReader(raw)
+	rd, err := encodeBody(body)
+	if err != nil {
+		return nil, err
 	}
 	r, err := http.NewRequest(method, e.Server.URL+path, rd)
 	if err != nil {
