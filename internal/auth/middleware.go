@@ -17,8 +17,10 @@ const (
 )
 
 // Authenticate verifies the Bearer token, loads its user and puts it in the
-// request context (read it with UserFrom). Every 401 carries the Bearer challenge.
+// request context (read it with UserFrom). Every 401 carries the Bearer
+// challenge. The lookups of concurrent requests are coalesced (userLoader).
 func Authenticate(tokens *Tokens, repo *Repo) func(http.Handler) http.Handler {
+	users := newUserLoader(repo)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
@@ -31,7 +33,7 @@ func Authenticate(tokens *Tokens, repo *Repo) func(http.Handler) http.Handler {
 				web.WriteError(w, r, &apperr.Error{Kind: apperr.KindUnauthenticated, Detail: msgBadToken, Err: err, Challenge: true})
 				return
 			}
-			u, err := repo.UserByIIN(r.Context(), claims.Subject)
+			u, err := users.UserByIIN(r.Context(), claims.Subject)
 			if errors.Is(err, errNoUser) {
 				web.WriteError(w, r, apperr.Unauthenticated(msgUserGone))
 				return

@@ -37,20 +37,15 @@ FROM users WHERE id = $1`
 	return repo.user(ctx, q, id)
 }
 
-// user scans the row by position (every authenticated request runs this:
-// no by-name reflection).
+// user loads one user by the statement q (the SELECT list of scanUser).
 func (repo *Repo) user(ctx context.Context, q string, arg any) (User, error) {
-	var u User
-	var role string
-	err := repo.q.QueryRow(ctx, q, arg).Scan(&u.ID, &u.IIN, &u.FullName, &u.Phone, &role, &u.Photo,
-		&u.HashedPassword, &u.TokenVersion, &u.MustChangePassword)
+	u, err := scanUser(repo.q.QueryRow(ctx, q, arg))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, errNoUser
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("auth: load user: %w", err)
 	}
-	u.Role = Role(role)
 	return u, nil
 }
 
