@@ -8,9 +8,9 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strconv"
+	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,8 +23,13 @@ type Metrics struct {
 	reg *prometheus.Registry
 
 	requests *prometheus.HistogramVec
-	inFlight prometheus.Gauge
-	shed     *prometheus.CounterVec
+	// observers caches requests' child per label set (requestLabels →
+	// prometheus.Observer): WithLabelValues hashes and checks the three
+	// strings on every call, a measurable share of a small request.
+	// Bounded by routes × methods × statuses.
+	observers sync.Map
+	inFlight  prometheus.Gauge
+	shed      *prometheus.CounterVec
 
 	// StoreOps is the file store's operation latency (storage.Observed).
 	StoreOps *prometheus.HistogramVec
@@ -96,10 +101,13 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		m.inFlight.Inc()
 		defer m.inFlight.Dec()
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r)
-		m.requests.WithLabelValues(r.Method, Route(r), strconv.Itoa(sw.status)).Observe(time.Since(start).Seconds())
-		if sw.status == http.StatusServiceUnavailable {
+		next.ServeHTTP(w, r)
+		status := web.ResponseStatus(r.Context())
+		if status == 0 {
+			status = http.StatusOK
+		}
+		m.observer(r.Method, web.Route(r), status).Observe(time.Since(start).Seconds())
+		if status == http.StatusServiceUnavailable {
 			reason := web.ShedReason(r.Context())
 			if reason == "" {
 				reason = "other"
@@ -109,37 +117,25 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// Route is the request's chi route pattern after routing, or "unmatched".
-func Route(r *http.Request) string {
-	if rc := chi.RouteContext(r.Context()); rc != nil {
-		if p := rc.RoutePattern(); p != "" {
-			return p
-		}
+type requestLabels struct {
+	method, route string
+	status        int
+}
+
+func (m *Metrics) observer(method, route string, status int) prometheus.Observer {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+	default:
+		method = "OTHER" // a client's invented method must not grow the label set
 	}
-	return "unmatched"
-}
-
-// statusWriter remembers the status; Unwrap keeps http.ResponseController
-// (flushes, deadlines) and ServeContent's io.ReaderFrom path working.
-type statusWriter struct {
-	http.ResponseWriter
-	status      int
-	wroteHeader bool
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if !w.wroteHeader {
-		w.status, w.wroteHeader = code, true
+	key := requestLabels{method, route, status}
+	if o, ok := m.observers.Load(key); ok {
+		return o.(prometheus.Observer)
 	}
-	w.ResponseWriter.WriteHeader(code)
+	o := m.requests.WithLabelValues(method, route, strconv.Itoa(status))
+	m.observers.Store(key, o)
+	return o
 }
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	w.wroteHeader = true
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Debug is the handler of the DEBUG_ADDR listener: /metrics from the
 // registry and net/http/pprof under /debug/pprof/, registered by hand on

@@ -3,17 +3,20 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 )
 
 type ctxKey int
@@ -30,8 +33,12 @@ type requestInfo struct {
 	https    bool
 	userID   int32
 	shed     string // why WriteError answered 503, for the metrics
-	log      *slog.Logger
-	dbDown   *burstLog // the server's "database unavailable" warning limiter
+	route    string // Route's answer, once the handler returned
+	rec      *recorder
+	base     *slog.Logger
+	logOnce  sync.Once
+	log      *slog.Logger // base with the request id, made on first use
+	dbDown   *burstLog    // the server's "database unavailable" warning limiter
 }
 
 func infoFrom(ctx context.Context) *requestInfo {
@@ -41,13 +48,16 @@ func infoFrom(ctx context.Context) *requestInfo {
 
 var discard = slog.New(slog.DiscardHandler)
 
-// Logger is the request-scoped logger (request id, client ip), or a discard
-// logger outside a request.
+// Logger is the request-scoped logger (request id), or a discard logger
+// outside a request. It is made on first use: most requests log only their
+// access line, which Edge writes without it.
 func Logger(ctx context.Context) *slog.Logger {
-	if ri := infoFrom(ctx); ri != nil && ri.log != nil {
-		return ri.log
+	ri := infoFrom(ctx)
+	if ri == nil || ri.base == nil {
+		return discard
 	}
-	return discard
+	ri.logOnce.Do(func() { ri.log = ri.base.With("request_id", ri.id) })
+	return ri.log
 }
 
 // ClientIP is the client address Edge resolved (X-Forwarded-For believed
@@ -76,22 +86,36 @@ func ShedReason(ctx context.Context) string {
 	return ""
 }
 
+// ResponseStatus is the status the handlers wrote so far (200 once a body
+// went out without one), 0 before anything was written or outside a request.
+func ResponseStatus(ctx context.Context) int {
+	if ri := infoFrom(ctx); ri != nil && ri.rec != nil {
+		return ri.rec.status
+	}
+	return 0
+}
+
 // Edge is the outermost middleware: it assigns the request id, resolves the
 // client address and scheme (believing X-Forwarded-* only from trusted
-// proxies), and logs every request once when it ends. The log names the
-// chi route pattern ("/user/by-iin/{iin}"), never the raw path, whose
-// segments carry IINs and file names; a request no route matched is
-// "unmatched".
+// proxies), records the response's status and size (ResponseStatus), and
+// logs every request once when it ends. The log names the chi route pattern
+// ("/user/by-iin/{iin}"), never the raw path, whose segments carry IINs and
+// file names; a request no route matched is "unmatched".
+//
+// It runs on every request, so it allocates little: one requestInfo with
+// its recorder, the context value, the request copy. The request logger and
+// the access line's attributes are built only when something logs.
 func Edge(log *slog.Logger, trusted []netip.Prefix) func(http.Handler) http.Handler {
 	dbDown := &burstLog{}
+	ids := newRequestIDs()
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			ri := &requestInfo{id: requestID(r.Header.Get("X-Request-ID")), dbDown: dbDown}
+			ri := &requestInfo{id: ids.next(r.Header.Get("X-Request-Id")), dbDown: dbDown, base: log}
 			peer := peerAddr(r.RemoteAddr)
 			ri.clientIP = peer.String()
 			ri.https = r.TLS != nil
-			if peer.IsValid() && contains(trusted, peer) {
+			if len(trusted) > 0 && peer.IsValid() && contains(trusted, peer) {
 				if ip, ok := forwardedFor(r.Header.Values("X-Forwarded-For"), trusted); ok {
 					ri.clientIP = ip
 				}
@@ -100,40 +124,105 @@ func Edge(log *slog.Logger, trusted []netip.Prefix) func(http.Handler) http.Hand
 					ri.https = true
 				}
 			}
-			ri.log = log.With("request_id", ri.id)
-			w.Header().Set("X-Request-ID", ri.id)
+			w.Header()["X-Request-Id"] = []string{ri.id}
 
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-			next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), requestKey, ri)))
+			ri.rec = &recorder{ResponseWriter: w}
+			ctx := context.WithValue(r.Context(), requestKey, ri)
+			next.ServeHTTP(ri.rec, r.WithContext(ctx))
 
-			status := ww.Status()
+			status := ri.rec.status
 			if status == 0 {
 				status = http.StatusOK
-			}
-			attrs := []any{
-				"method", r.Method, "route", routePattern(r), "status", status,
-				"bytes", ww.BytesWritten(), "duration_ms", float64(time.Since(start).Microseconds()) / 1000,
-				"client_ip", ri.clientIP,
-			}
-			if ri.userID != 0 {
-				attrs = append(attrs, "user_id", ri.userID)
 			}
 			level := slog.LevelInfo
 			if status >= 500 && status != http.StatusServiceUnavailable {
 				level = slog.LevelError
 			}
-			ri.log.Log(r.Context(), level, "request", attrs...)
+			if !log.Enabled(ctx, level) {
+				return
+			}
+			attrs := make([]slog.Attr, 0, 9)
+			attrs = append(attrs, slog.String("request_id", ri.id),
+				slog.String("method", r.Method), slog.String("route", Route(r)), slog.Int("status", status),
+				slog.Int64("bytes", ri.rec.bytes), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.String("client_ip", ri.clientIP))
+			if ri.userID != 0 {
+				attrs = append(attrs, slog.Int("user_id", int(ri.userID)))
+			}
+			log.LogAttrs(ctx, level, "request", attrs...)
 		})
 	}
 }
 
-// requestID keeps a sane incoming X-Request-ID (so a proxy's id follows the
-// request) and generates one otherwise.
-func requestID(in string) string {
+// recorder is the response writer below Edge: it remembers the status and
+// counts the body bytes. ReadFrom keeps net/http's sendfile path for
+// downloads (http.ServeContent copies with io.Copy); Unwrap keeps
+// http.ResponseController (flushes, deadlines) working.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *recorder) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *recorder) ReadFrom(src io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := io.Copy(w.ResponseWriter, src)
+	w.bytes += n
+	return n, err
+}
+
+func (w *recorder) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// requestIDs makes the ids of requests that bring none: a random prefix per
+// process and a counter, 24 hex digits. Unique across instances without a
+// random read per request; an id is a correlation handle, not a secret.
+type requestIDs struct {
+	prefix [16]byte
+	n      atomic.Uint32
+}
+
+func newRequestIDs() *requestIDs {
+	var ids requestIDs
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	hex.Encode(ids.prefix[:], b[:])
+	return &ids
+}
+
+// next keeps a sane incoming X-Request-ID (so a proxy's id follows the
+// request) and makes one otherwise.
+func (ids *requestIDs) next(in string) string {
 	if n := len(in); n > 0 && n <= 64 {
 		ok := true
-		for _, c := range in {
-			if c <= 0x20 || c >= 0x7f {
+		for i := 0; i < n; i++ {
+			if c := in[i]; c <= 0x20 || c >= 0x7f {
 				ok = false
 				break
 			}
@@ -142,9 +231,12 @@ func requestID(in string) string {
 			return in
 		}
 	}
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	var b [24]byte
+	copy(b[:16], ids.prefix[:])
+	var c [4]byte
+	binary.BigEndian.PutUint32(c[:], ids.n.Add(1))
+	hex.Encode(b[16:], c[:])
+	return string(b[:])
 }
 
 func peerAddr(remote string) netip.Addr {
@@ -191,19 +283,29 @@ func forwardedFor(values []string, trusted []netip.Prefix) (string, bool) {
 
 // SecurityHeaders sets the headers API.md §0.10 puts on every response,
 // before anything else runs, so errors, 404s, preflights and 500s carry them.
+// The value slices are shared by every response (keys already canonical):
+// net/http only reads them, and Header.Set or Add replace or copy them.
 func SecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h["X-Content-Type-Options"] = nosniff
+		h["X-Frame-Options"] = frameDeny
+		h["Referrer-Policy"] = noReferrer
+		h["Content-Security-Policy"] = csp
 		if ri := infoFrom(r.Context()); ri != nil && ri.https {
-			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+			h["Strict-Transport-Security"] = hsts
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+var (
+	nosniff    = []string{"nosniff"}
+	frameDeny  = []string{"DENY"}
+	noReferrer = []string{"no-referrer"}
+	csp        = []string{"default-src 'none'; frame-ancestors 'none'"}
+	hsts       = []string{"max-age=31536000; includeSubDomains"}
+)
 
 // Recover turns a panic into a logged 500 with the usual JSON body, so the
 // connection stays usable and the client can read the error.
@@ -219,7 +321,7 @@ func Recover(next http.Handler) http.Handler {
 			}
 			Logger(r.Context()).Error("panic in handler",
 				"method", r.Method, "route", routePattern(r), "panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
-			if ww, ok := w.(middleware.WrapResponseWriter); ok && ww.Status() != 0 {
+			if ResponseStatus(r.Context()) != 0 {
 				return // headers already went out; nothing sensible to add
 			}
 			_ = JSON(w, http.StatusInternalServerError, Detail{Detail: "Internal Server Error"})

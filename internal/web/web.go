@@ -48,7 +48,7 @@ func JSON(w http.ResponseWriter, status int, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("web: encode response: %w", err)
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
 	_, _ = w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	return nil
@@ -65,9 +65,13 @@ func Parts(w http.ResponseWriter, parts ...[]byte) error {
 		n += len(p)
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(n))
+	h["Content-Type"] = jsonType
+	h["Content-Length"] = []string{strconv.Itoa(n)}
 	w.WriteHeader(http.StatusOK)
+	if len(parts) == 1 {
+		_, _ = w.Write(parts[0]) // one write: net/http buffers a small one, passes a large one through
+		return nil
+	}
 	bw := writers.Get().(*bufio.Writer)
 	bw.Reset(w)
 	for _, p := range parts {
@@ -80,6 +84,10 @@ func Parts(w http.ResponseWriter, parts ...[]byte) error {
 	writers.Put(bw)
 	return nil
 }
+
+// jsonType is the Content-Type value of every JSON response, shared (net/http
+// only reads header values).
+var jsonType = []string{"application/json"}
 
 // writers are Parts' buffered writers, reused across responses.
 var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
@@ -170,6 +178,20 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 
 // routePattern is the matched chi route pattern, or "unmatched": logs never
 // carry the raw path, whose segments hold IINs.
+// Route is routePattern for code that runs once the handler returned (the
+// metrics, the access log): the pattern is final then, and it is joined
+// once per request.
+func Route(r *http.Request) string {
+	ri := infoFrom(r.Context())
+	if ri == nil {
+		return routePattern(r)
+	}
+	if ri.route == "" {
+		ri.route = routePattern(r)
+	}
+	return ri.route
+}
+
 func routePattern(r *http.Request) string {
 	if rc := chi.RouteContext(r.Context()); rc != nil {
 		if p := rc.RoutePattern(); p != "" {
