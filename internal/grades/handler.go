@@ -5,12 +5,11 @@
 package grades
 
 import (
-	"fmt"
 	"net/http"
+	"sync"
 
 	"platform/internal/auth"
 	"platform/internal/db"
-	"platform/internal/jsonw"
 	"platform/internal/web"
 )
 
@@ -29,14 +28,23 @@ func (h *Handler) summary(w http.ResponseWriter, r *http.Request) error {
 		return pageErr
 	}
 	u := auth.MustUser(r.Context())
-	gs, err := h.repo.ForUser(r.Context(), u.ID)
+	buf := bodies.Get().(*[]byte)
+	body, err := h.repo.AppendForUser(r.Context(), (*buf)[:0], u.ID, page)
 	if err != nil {
+		bodies.Put(buf)
 		return err
 	}
-	gs = web.Slice(page, gs)
-	body, ok := appendGrades(make([]byte, 0, 256*len(gs)+2), gs)
-	if !ok {
-		return fmt.Errorf("grades: summary: %w", jsonw.ErrUnsupported)
+	err = web.Parts(w, body) // written out before it returns: the buffer is free again
+	if cap(body) <= maxPooledBody {
+		*buf = body[:0]
+		bodies.Put(buf)
 	}
-	return web.Parts(w, body)
+	return err
 }
+
+// bodies are summary buffers reused across requests, so a summary of tens
+// of KB is not garbage every time; one larger than maxPooledBody (a student
+// with thousands of grades) is left to the collector.
+var bodies = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
+
+const maxPooledBody = 1 << 20

@@ -1,12 +1,13 @@
 package grades
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"platform/internal/db"
+	"platform/internal/timefmt"
 )
 
 // Repo is the SQL of the grade summary.
@@ -17,13 +18,13 @@ type Repo struct {
 // NewRepo returns a Repo on a pool or a transaction.
 func NewRepo(q db.DBTX) *Repo { return &Repo{q: q} }
 
-// ForUser is the grade summary of the user in one query, whatever the
-// number of rows (the endpoint is a hot read): homework by submission id,
-// then test results by result id. Rows without a lesson are skipped (the
-// summary names the lesson). The naive submission time is read as UTC so
-// both halves share the timestamptz type.
-func (repo *Repo) ForUser(ctx context.Context, userID int32) ([]Grade, error) {
-	const q = `
+// summarySQL is the grade summary of the user ($1) in one statement,
+// whatever the number of rows (the endpoint is a hot read): homework by
+// submission id, then test results by result id. Rows without a lesson are
+// skipped (the summary names the lesson). The naive submission time is read
+// as UTC so both halves share the timestamptz type. Its SELECT list is
+// what scanGrade and the raw encoder (raw.go) read, by position.
+const summarySQL = `
 SELECT submission_id, lesson_id, lesson_title, lesson_type, subject_title, module_title,
        grade, submitted_at, source
 FROM (
@@ -45,19 +46,24 @@ FROM (
     WHERE r.user_id = $1
 ) g
 ORDER BY part, submission_id`
-	rows, err := repo.q.Query(ctx, q, userID)
-	if err != nil {
-		return nil, fmt.Errorf("grades: summary: %w", err)
+
+// scanGrade scans one summary row by position (no by-name reflection), the
+// nullable columns into pgtype values: scanning into a **T makes pgx
+// allocate through reflect for every row.
+func scanGrade(row pgx.CollectableRow) (Grade, error) {
+	var g Grade
+	var grade pgtype.Float8
+	var at pgtype.Timestamptz
+	err := row.Scan(&g.SubmissionID, &g.LessonID, &g.LessonTitle, &g.LessonType, &g.SubjectTitle,
+		&g.ModuleTitle, &grade, &at, &g.Source)
+	if grade.Valid {
+		g.Grade = &grade.Float64
 	}
-	// By position, in the order of the SELECT list (no by-name reflection).
-	gs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Grade, error) {
-		var g Grade
-		err := row.Scan(&g.SubmissionID, &g.LessonID, &g.LessonTitle, &g.LessonType, &g.SubjectTitle,
-			&g.ModuleTitle, &g.Grade, &g.SubmittedAt, &g.Source)
-		return g, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("grades: summary: %w", err)
+	if at.Valid {
+		if at.InfinityModifier != pgtype.Finite {
+			return g, fmt.Errorf("submitted_at is %v", at.InfinityModifier) // as scanning into a time.Time refuses it
+		}
+		g.SubmittedAt = &timefmt.Time{Time: at.Time}
 	}
-	return gs, nil
+	return g, err
 }

@@ -57,6 +57,12 @@ func String(dst []byte, s string) []byte {
 			start = i
 			continue
 		}
+		// A valid two-byte sequence (Cyrillic, most of this service's text)
+		// is never escaped: skip it without decoding.
+		if b >= 0xC2 && b <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
+			i += 2
+			continue
+		}
 		c, size := utf8.DecodeRuneInString(s[i:])
 		if c == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
