@@ -4,7 +4,7 @@
 # benchmark data set, measures each endpoint and its pgbench ceiling in one sitting, prints
 # the table, and stops everything.
 #
-#   loadtest/bench.sh [-duration 10s] [-conns 8] [-load 0.8]    (make bench ARGS='-duration 20s')
+#   loadtest/bench.sh [-duration 10s] [-conns 8] [-load 0.5]    (make bench ARGS='-duration 20s')
 #
 # Run it on an otherwise idle machine: the ratios are what is comparable between runs.
 set -euo pipefail
@@ -14,6 +14,17 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/pg.sh
 ensure_go
 pg_setup
+
+# wrk measures the throughput column (the method); installed with
+# apt-get when missing and possible, else the bench falls back to Go workers.
+if ! command -v wrk >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		echo "==> installing wrk (apt-get)" >&2
+		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+	else
+		echo "==> wrk not found (sudo apt-get install wrk): the throughput column uses Go workers" >&2
+	fi
+fi
 
 PORT=55651
 HTTP=127.0.0.1:18001
