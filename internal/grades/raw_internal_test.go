@@ -91,4 +91,3 @@ func TestAppendForUserMatchesScannedGrades(t *testing.T) {
 		}
 	}
 }
-
