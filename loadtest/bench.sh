@@ -4,7 +4,7 @@
 # benchmark data set, measures each endpoint and its pgbench ceiling in one sitting, prints
 # the table, and stops everything.
 #
-#   loadtest/bench.sh [-duration 10s] [-conns 8] [-load 0.5]    (make bench ARGS='-duration 20s')
+#   loadtest/bench.sh [-duration 10s] [-conns 8] [-load 0.25]    (make bench ARGS='-duration 20s')
 #
 # Run it on an otherwise idle machine: the ratios are what is comparable between runs.
 set -euo pipefail

@@ -10,7 +10,7 @@
 //     machine it leaves the server more of the CPU than a Go client
 //     would; without wrk on PATH (bench.sh installs it), -conns Go
 //     workers send back to back instead and the table says so;
-//   - latency: an open-loop attack at a fixed rate (-load, 50 % of that
+//   - latency: an open-loop attack at a fixed rate (-load, 25 % of that
 //     throughput) with vegeta, so a slow response does not delay the next
 //     request and latency is not understated (coordinated omission);
 //     p50/p99 come from it;
@@ -70,7 +70,7 @@ func run() error {
 	flag.IntVar(&o.pid, "pid", 0, "server process id (for its RSS)")
 	flag.IntVar(&o.conns, "conns", 8, "connections for throughput and for pgbench")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "each measurement's length")
-	flag.Float64Var(&o.load, "load", 0.5, "open-loop rate as a fraction of the measured throughput")
+	flag.Float64Var(&o.load, "load", 0.25, "open-loop rate as a fraction of the measured throughput")
 	flag.StringVar(&o.wrk, "wrk", "wrk", "wrk binary for the throughput column; \"\" or not found: Go workers")
 	flag.Parse()
 	u, err := url.Parse(o.base)
