@@ -1,6 +1,8 @@
 package auth_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -270,5 +272,86 @@ func TestLogoutRevokesRefreshTokensEverywhere(t *testing.T) {
 	// Routing: a wrong method is 405, as every other route.
 	if code := b.Do(t, "GET", "/auth/logout", u, nil).Code; code != http.StatusMethodNotAllowed {
 		t.Errorf("GET /auth/logout: %d", code)
+	}
+}
+
+// Coalesced lookups keep the uncached rule: while instance B answers a
+// steady stream of /auth/check for a user (so its lookups are batched), the
+// user's role changes in the database (as the original application or psql
+// would change it); every request B receives after the change committed
+// shows the new role, and other users in the same batches are unaffected.
+func TestRoleChangeSeenByConcurrentLookupsOnAnotherInstance(t *testing.T) {
+	t.Parallel()
+	a := apitest.New(t)
+	b := a.Twin(t)
+	u := a.User(t, auth.Student)
+	others := []apitest.User{a.User(t, auth.Student), a.User(t, auth.Admin)}
+
+	type answer struct {
+		started time.Time
+		role    string
+		err     error
+	}
+	stop := make(chan struct{})
+	answers := make(chan answer, 1<<20)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		as := u
+		if i%4 == 3 {
+			as = others[i/4]
+		}
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				started := time.Now()
+				res, err := b.Try("GET", "/auth/check", as, nil)
+				var body struct {
+					User struct{ IIN, Role string }
+				}
+				if err == nil && res.Code != 200 {
+					err = fmt.Errorf("user %d: status %d: %s", as.ID, res.Code, res.Body)
+				}
+				if err == nil {
+					err = json.Unmarshal(res.Body, &body)
+				}
+				if err == nil && body.User.IIN != as.IIN {
+					err = fmt.Errorf("user %d got the check of %s", as.ID, body.User.IIN)
+				}
+				if err == nil && as.ID != u.ID && body.User.Role != string(as.Role) {
+					err = fmt.Errorf("user %d: role %s, want %s", as.ID, body.User.Role, as.Role)
+				}
+				if err != nil || as.ID == u.ID {
+					answers <- answer{started, body.User.Role, err}
+				}
+			}
+		})
+	}
+	time.Sleep(200 * time.Millisecond)
+	a.Exec(t, `UPDATE users SET role = 'teacher' WHERE id = $1`, u.ID)
+	changed := time.Now()
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	close(answers)
+
+	var before, after int
+	for ans := range answers {
+		switch {
+		case ans.err != nil:
+			t.Error(ans.err)
+		case ans.started.After(changed) && ans.role != "teacher":
+			t.Errorf("request started %v after the change: role %s", ans.started.Sub(changed), ans.role)
+		case ans.started.After(changed):
+			after++
+		case ans.role == "student":
+			before++
+		}
+	}
+	if before == 0 || after == 0 {
+		t.Fatalf("%d answers before the change, %d after: the stream did not overlap it", before, after)
 	}
 }
