@@ -89,6 +89,11 @@ func TestMetricsFamilies(t *testing.T) {
 	}
 	env.Do(t, "GET", "/auth/check", u, nil).Status(t, 503)
 	held.Close()
+	// An invented method must not become a label value of its own (a client
+	// could grow the series without bound).
+	if res, err := env.Try("BREW", "/", noToken, nil); err != nil || res.Code != 405 {
+		t.Fatalf("BREW /: %+v, %v", res, err)
+	}
 
 	fams := scrape(t, env)
 	h := series(t, fams, "platform_http_request_duration_seconds", map[string]string{"route": "/user/by-iin/{iin}", "status": "200", "method": "GET"})
@@ -97,10 +102,11 @@ func TestMetricsFamilies(t *testing.T) {
 	}
 	series(t, fams, "platform_http_request_duration_seconds", map[string]string{"route": "unmatched", "status": "404"})
 	series(t, fams, "platform_http_request_duration_seconds", map[string]string{"route": "/auth/check", "status": "503"})
+	series(t, fams, "platform_http_request_duration_seconds", map[string]string{"method": "OTHER", "status": "405"})
 	for _, m := range fams["platform_http_request_duration_seconds"].Metric {
 		for _, l := range m.Label {
-			if strings.Contains(l.GetValue(), u.IIN) {
-				t.Errorf("label %s=%q carries the IIN", l.GetName(), l.GetValue())
+			if strings.Contains(l.GetValue(), u.IIN) || l.GetValue() == "BREW" {
+				t.Errorf("label %s=%q carries the IIN or the invented method", l.GetName(), l.GetValue())
 			}
 		}
 	}
