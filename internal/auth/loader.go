@@ -110,6 +110,13 @@ func (l *userLoader) handOff() *lookupBatch {
 // chain, for its values only (never its cancellation).
 func (l *userLoader) query(ctx context.Context, b *lookupBatch) {
 	defer close(b.done)
+	defer func() {
+		// A panic here must not leave the loader marked running with its
+		// next batch never started: every later request would wait.
+		if p := recover(); p != nil {
+			b.users, b.err = nil, fmt.Errorf("auth: user lookup panicked: %v", p)
+		}
+	}()
 	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loaderTimeout)
 	defer cancel()
 	iins := b.iins

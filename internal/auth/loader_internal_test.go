@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -204,5 +205,41 @@ func TestUserLoaderCancelledCaller(t *testing.T) {
 	}
 	if r := <-other; r.err != nil || r.u.IIN != "100000000002" {
 		t.Errorf("other: %+v, %v", r.u, r.err)
+	}
+}
+
+// panicOnce is a database whose first Query panics.
+type panicOnce struct {
+	db.DBTX
+	mu   sync.Mutex
+	done bool
+}
+
+func (p *panicOnce) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	p.mu.Lock()
+	first := !p.done
+	p.done = true
+	p.mu.Unlock()
+	if first {
+		panic("driver bug")
+	}
+	return p.DBTX.Query(ctx, sql, args...)
+}
+
+// A panic in a lookup fails that batch with an error and leaves the loader
+// usable (it must not stay "running" with nobody to run the next batch).
+func TestUserLoaderSurvivesPanic(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	insertUsers(t, pool, "100000000001")
+	l := newUserLoader(NewRepo(&panicOnce{DBTX: pool}))
+	ctx := context.Background()
+	if _, err := l.UserByIIN(ctx, "100000000001"); err == nil || !strings.Contains(err.Error(), "driver bug") {
+		t.Fatalf("err %v, want the panic as an error", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if u, err := l.UserByIIN(ctx, "100000000001"); err != nil || u.IIN != "100000000001" {
+		t.Fatalf("after the panic: %+v, %v", u, err)
 	}
 }
