@@ -26,43 +26,10 @@ if ! command -v wrk >/dev/null 2>&1; then
 	fi
 fi
 
-PORT=55651
-HTTP=127.0.0.1:18001
+# shellcheck source=loadtest/stack.sh
+source loadtest/stack.sh
 PGBENCH=${PGBENCH:-$PG_BIN/pgbench}
-B_DIR=$(mktemp -d /tmp/platform-bench.XXXXXX)
-B_DATA=$B_DIR/data
-server_pid=
+HTTP=127.0.0.1:18001
+stack_up bench 55651 "$HTTP" 200 bench-secret-key-0123456789abcdef ./loadtest/bench
 
-cleanup() {
-	local rc=$?
-	set +e
-	trap - EXIT INT TERM
-	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-	[ -d "$B_DATA" ] && pg_stop "$B_DATA"
-	rm -rf "$B_DIR"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-go build -o "$B_DIR/platform" ./cmd/platform
-go build -o "$B_DIR/bench" ./loadtest/bench
-
-pg_prepare_dir "$B_DIR"
-pg_init_cluster "$B_DATA"
-pg_start "$B_DATA" "$PORT" "fsync = off" "max_connections = 200" >/dev/null
-pg_create_db "$PORT" platform
-DB="postgres://$PG_DB_USER@127.0.0.1:$PORT/platform?sslmode=disable"
-
-mkdir -p "$B_DIR/static"
-DATABASE_URL=$DB SECRET_KEY=bench-secret-key-0123456789abcdef "$B_DIR/platform" migrate up >/dev/null
-(cd "$B_DIR" && DATABASE_URL=$DB SECRET_KEY=bench-secret-key-0123456789abcdef HTTP_ADDR=$HTTP \
-	STATIC_DIR="$B_DIR/static" LOG_LEVEL=warn exec ./platform serve) &
-server_pid=$!
-for _ in $(seq 1 100); do
-	curl -fsS "http://$HTTP/healthz" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-
-"$B_DIR/bench" -base "http://$HTTP" -db "$DB" -pid "$server_pid" -pgbench "$PGBENCH" -dir "$B_DIR" "$@"
+"$STACK_DIR/bench" -base "http://$HTTP" -db "$DB" -pid "$server_pid" -pgbench "$PGBENCH" -dir "$STACK_DIR" "$@"

@@ -403,7 +403,7 @@ func pgbenchTPS(o options, e *endpoint) (float64, error) {
 // policy.StudentReads), internal/grades/repo.go.
 
 func userSQL(iin string) string {
-	return `SELECT id, iin, full_name, phone, role::text, photo, hashed_password, token_version FROM users WHERE iin = '` + iin + `'`
+	return `SELECT id, iin, full_name, phone, role::text, photo, hashed_password, token_version, must_change_password FROM users WHERE iin = '` + iin + `'`
 }
 
 const studentReads = `(
