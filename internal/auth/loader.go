@@ -129,10 +129,7 @@ func (l *userLoader) query(ctx context.Context, b *lookupBatch) {
 // usersByIIN loads the users with these IINs in one statement (those that
 // exist), scanned by position.
 func (repo *Repo) usersByIIN(ctx context.Context, iins []string) ([]User, error) {
-	const q = `
-SELECT id, iin, full_name, phone, role::text, photo, hashed_password, token_version, must_change_password
-FROM users WHERE iin = ANY($1)`
-	rows, err := repo.q.Query(ctx, q, iins)
+	rows, err := repo.q.Query(ctx, selectUser+`WHERE iin = ANY($1)`, iins)
 	if err != nil {
 		return nil, fmt.Errorf("auth: load users: %w", err)
 	}
@@ -151,7 +148,7 @@ FROM users WHERE iin = ANY($1)`
 	return users, nil
 }
 
-// scanUser scans one row of the users SELECT list above, by position.
+// scanUser scans one row of selectUser, by position.
 func scanUser(row pgx.Row) (User, error) {
 	var u User
 	var role string
