@@ -6,7 +6,6 @@ package grades
 
 import (
 	"net/http"
-	"sync"
 
 	"platform/internal/auth"
 	"platform/internal/db"
@@ -28,23 +27,13 @@ func (h *Handler) summary(w http.ResponseWriter, r *http.Request) error {
 		return pageErr
 	}
 	u := auth.MustUser(r.Context())
-	buf := bodies.Get().(*[]byte)
-	body, err := h.repo.AppendForUser(r.Context(), (*buf)[:0], u.ID, page)
+	buf := web.Buffer()
+	body, err := h.repo.AppendForUser(r.Context(), *buf, u.ID, page)
 	if err != nil {
-		bodies.Put(buf)
+		web.Release(buf, *buf)
 		return err
 	}
 	err = web.Parts(w, body) // written out before it returns: the buffer is free again
-	if cap(body) <= maxPooledBody {
-		*buf = body[:0]
-		bodies.Put(buf)
-	}
+	web.Release(buf, body)
 	return err
 }
-
-// bodies are summary buffers reused across requests, so a summary of tens
-// of KB is not garbage every time; one larger than maxPooledBody (a student
-// with thousands of grades) is left to the collector.
-var bodies = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
-
-const maxPooledBody = 1 << 20

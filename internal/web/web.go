@@ -76,14 +76,13 @@ func Parts(w http.ResponseWriter, parts ...[]byte) error {
 		return nil
 	}
 	if n <= gatherMax {
-		buf := gathers.Get().(*[]byte)
-		body := (*buf)[:0]
+		buf := Buffer()
+		body := *buf
 		for _, p := range parts {
 			body = append(body, p...)
 		}
 		_, _ = w.Write(body) // an error means the client left; nothing more to say to it
-		*buf = body[:0]
-		gathers.Put(buf)
+		Release(buf, body)
 		return nil
 	}
 	bw := writers.Get().(*bufio.Writer)
@@ -107,8 +106,24 @@ const gatherMax = 512 << 10
 // only reads header values).
 var jsonType = []string{"application/json"}
 
-// gathers are Parts' whole-body buffers, writers its streaming writers,
-// both reused across responses.
+// Buffer is an empty body buffer from a pool shared by every response
+// built in memory (Parts' gathered bodies, the grade summary), so a body of
+// tens of KB is not garbage every time. Give it back with Release once
+// the body is written.
+func Buffer() *[]byte { return gathers.Get().(*[]byte) }
+
+// Release returns buf to the pool, holding body (what was appended to
+// *buf, which may have moved) unless it grew past gatherMax: a rare huge
+// body is left to the collector rather than kept.
+func Release(buf *[]byte, body []byte) {
+	if cap(body) > gatherMax {
+		return
+	}
+	*buf = body[:0]
+	gathers.Put(buf)
+}
+
+// gathers are the Buffer pool, writers Parts' streaming writers.
 var (
 	gathers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
