@@ -285,7 +285,15 @@ func (e *Env) User(t testing.TB, role auth.Role, opts ...UserOpt) User {
 	if err != nil {
 		t.Fatalf("apitest: insert user: %v", err)
 	}
-	if u.Token, err = e.Tokens.Issue(auth.User{ID: u.ID, IIN: u.IIN, TokenVersion: version}); err != nil {
+	// The token names a session (a refresh family), as a login's does.
+	var sid int64
+	err = e.Pool.QueryRow(context.Background(),
+		`INSERT INTO refresh_families (user_id, token_version) VALUES ($1, coalesce($2, 0)) RETURNING id`,
+		u.ID, version).Scan(&sid)
+	if err != nil {
+		t.Fatalf("apitest: insert session: %v", err)
+	}
+	if u.Token, err = e.Tokens.Issue(auth.User{ID: u.ID, IIN: u.IIN, TokenVersion: version}, sid); err != nil {
 		t.Fatalf("apitest: token: %v", err)
 	}
 	e.Secret(u.IIN, u.Password, u.Token)

@@ -32,7 +32,7 @@ func (t *Tokens) mac() hash.Hash {
 // it with the same claims, and only for the common form: the canonical
 // header above, a valid signature, and a payload that is a flat JSON
 // object of sub (a string without escapes) and integer exp, iat, nbf, uid,
-// ver, each at most once. Anything else — other headers or claims,
+// ver, sid, each at most once. Anything else — other headers or claims,
 // escapes, fractions, duplicates, an expired or refused token — gives
 // ok = false and goes to verifySlow, so acceptance and every refusal stay
 // exactly golang-jwt's. The same checks as golang-jwt's:
@@ -40,7 +40,8 @@ func (t *Tokens) mac() hash.Hash {
 //     compared with hmac.Equal;
 //   - exp required, now < exp; nbf, when present, now ≥ nbf; iat not
 //     checked (no WithIssuedAt);
-//   - sub a non-empty string; uid and ver integers within int32 (intClaim).
+//   - sub a non-empty string; uid and ver integers within int32, sid within
+//     [1, 2^53) (intClaim).
 func (t *Tokens) verifyFast(token string) (Claims, bool) {
 	header, rest, ok := strings.Cut(token, ".")
 	if !ok || header != hs256Header {
@@ -81,6 +82,13 @@ func (t *Tokens) verifyFast(token string) (Claims, bool) {
 		return Claims{}, false
 	}
 	c := Claims{Subject: pc.sub}
+	if pc.has[claimSid] {
+		sid := pc.num[claimSid]
+		if sid < 1 || sid > maxSessionID {
+			return Claims{}, false
+		}
+		c.SessionID = &sid
+	}
 	for _, k := range []int{claimUID, claimVer} {
 		if !pc.has[k] {
 			continue
@@ -106,10 +114,11 @@ const (
 	claimNbf
 	claimUID
 	claimVer
+	claimSid
 	numClaims
 )
 
-var claimNames = [numClaims]string{"exp", "iat", "nbf", "uid", "ver"}
+var claimNames = [numClaims]string{"exp", "iat", "nbf", "uid", "ver", "sid"}
 
 // flatClaims is what parseFlatClaims read.
 type flatClaims struct {

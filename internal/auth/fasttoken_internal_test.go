@@ -106,7 +106,7 @@ func TestIssuedTokensTakeTheFastPath(t *testing.T) {
 	t.Parallel()
 	tok := NewTokens([]byte("k"), time.Hour)
 	v := int32(3)
-	s, err := tok.Issue(User{ID: 9, IIN: "123456789012", TokenVersion: &v})
+	s, err := tok.Issue(User{ID: 9, IIN: "123456789012", TokenVersion: &v}, 42)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestIssuedTokensTakeTheFastPath(t *testing.T) {
 
 func BenchmarkVerify(b *testing.B) {
 	tok := NewTokens([]byte("bench-secret-key-0123456789abcdef"), time.Hour)
-	s, err := tok.Issue(User{ID: 9, IIN: "123456789012"})
+	s, err := tok.Issue(User{ID: 9, IIN: "123456789012"}, 42)
 	if err != nil {
 		b.Fatal(err)
 	}

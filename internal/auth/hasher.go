@@ -386,3 +386,9 @@ func truncate(password string) []byte {
 	}
 	return b
 }
+
+// SamePassword reports whether two passwords are one for bcrypt: equal in
+// the first 72 bytes, the part a hash covers.
+func SamePassword(a, b string) bool {
+	return string(truncate(a)) == string(truncate(b))
+}

@@ -153,7 +153,8 @@ func scanUser(row pgx.Row) (User, error) {
 	var u User
 	var role string
 	err := row.Scan(&u.ID, &u.IIN, &u.FullName, &u.Phone, &role, &u.Photo,
-		&u.HashedPassword, &u.TokenVersion, &u.MustChangePassword)
+		&u.HashedPassword, &u.TokenVersion, &u.MustChangePassword,
+		&u.KeptSession, &u.KeptToken)
 	u.Role = Role(role)
 	return u, err
 }

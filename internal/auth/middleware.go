@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strings"
@@ -28,7 +29,8 @@ func Authenticate(tokens *Tokens, repo *Repo) func(http.Handler) http.Handler {
 				web.WriteError(w, r, apperr.Unauthenticated(msgNotAuthenticated))
 				return
 			}
-			claims, err := tokens.Verify(strings.TrimSpace(token))
+			token = strings.TrimSpace(token)
+			claims, err := tokens.Verify(token)
 			if err != nil {
 				web.WriteError(w, r, &apperr.Error{Kind: apperr.KindUnauthenticated, Detail: msgBadToken, Err: err, Challenge: true})
 				return
@@ -42,41 +44,63 @@ func Authenticate(tokens *Tokens, repo *Repo) func(http.Handler) http.Handler {
 				web.WriteError(w, r, err)
 				return
 			}
-			if err := checkSession(claims, u); err != nil {
+			if err := checkSession(claims, token, u); err != nil {
 				web.WriteError(w, r, err)
 				return
 			}
 			web.SetUserID(r.Context(), u.ID)
-			next.ServeHTTP(w, r.WithContext(withUser(r.Context(), u)))
+			ctx := withSession(withUser(r.Context(), u), sessionOf(claims, token))
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }
 
-// checkSession applies the revocation rules to a verified token of user u
-// (the row its sub names):
+// checkSession applies the revocation rules of API.md §0.5.2 to a verified
+// token of user u (the row its sub names):
 //   - uid, when present, must be u's id: the account the token was issued
-//     to is gone (a recreated IIN is another account) → "user not found";
+//     to is gone (a re-created IIN is another account) → "user not found";
+//   - the session that changed the user's own password keeps working
+//     (u.KeptSession = its sid, or, for a token without sid — the
+//     original's, or one the port issued before sessions had ids —
+//     u.KeptToken = the token's hash), whatever generation it carries;
 //   - ver, when present, must equal u's current token generation (NULL = 0),
-//     which a password change or reset moves on;
-//   - a token without ver (the original's, sub + exp only) is accepted only
-//     while the row's generation is NULL: an adopted row never revoked since.
-//     Rows created by the port start at 1, so such tokens never name them.
+//     which every revocation event moves on;
+//   - a token without ver (the original's shape, sub + exp) is accepted
+//     while the user has had no revocation event (neverRevoked; a row
+//     re-created for a deleted user's IIN starts revoked, migration 10).
 //
-// A counter rather than an iat timestamp: no clock is compared (instances
-// and database may disagree by milliseconds; iat has whole seconds), and a
-// login that verified the old password just before a change gets a token
-// of the old generation, which is refused.
-func checkSession(c Claims, u User) error {
+// A counter rather than an iat timestamp for the port's tokens: no clock is
+// compared (instances and database may disagree by milliseconds; iat has
+// whole seconds), and a login that verified the old password just before a
+// change gets a token of the old generation, which is refused.
+func checkSession(c Claims, token string, u User) error {
 	if c.UserID != nil && *c.UserID != u.ID {
 		return apperr.Unauthenticated(msgUserGone)
 	}
-	switch {
-	case c.Version == nil && u.TokenVersion == nil:
-	case c.Version != nil && *c.Version == u.tokenVersion():
-	default:
-		return &apperr.Error{Kind: apperr.KindUnauthenticated, Detail: msgBadToken, Err: errRevoked, Challenge: true}
+	if keptSession(c, token, u) {
+		return nil
 	}
-	return nil
+	switch {
+	case c.Version != nil:
+		if *c.Version == u.tokenVersion() {
+			return nil
+		}
+	case u.neverRevoked():
+		return nil
+	}
+	return &apperr.Error{Kind: apperr.KindUnauthenticated, Detail: msgBadToken, Err: errRevoked, Challenge: true}
+}
+
+// keptSession reports whether the token belongs to the session that
+// survived u's last own password change.
+func keptSession(c Claims, token string, u User) bool {
+	if c.SessionID != nil {
+		return u.KeptSession != nil && *c.SessionID == *u.KeptSession
+	}
+	if u.KeptToken != nil {
+		return subtle.ConstantTimeCompare(hashToken(token), u.KeptToken) == 1
+	}
+	return false
 }
 
 // errRevoked is the logged cause of a token of an older generation.

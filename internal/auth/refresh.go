@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -43,62 +42,60 @@ func newRefreshToken() (token string, hash []byte) {
 	b := make([]byte, 32)
 	rand.Read(b) // never fails (crypto/rand, Go ≥ 1.24)
 	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, hashRefresh(token)
-}
-
-func hashRefresh(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
+	return token, hashToken(token)
 }
 
 // ttlSeconds is the refresh lifetime as the SQL interval argument.
 func (s *Sessions) ttlSeconds() float64 { return s.tokens.refreshTTL.Seconds() }
 
-// Start opens a new family for u (a login) and returns its first token.
-// It first drops u's families that have no live token left, so the tables
-// stay bounded by the active sessions without a background job.
-func (s *Sessions) Start(ctx context.Context, u User) (string, error) {
+// Start opens a new family for u (a login) and returns its first token and
+// the family's id (the session id access tokens carry as sid). It first
+// drops u's families that have no live token left, so the tables stay
+// bounded by the active sessions without a background job.
+func (s *Sessions) Start(ctx context.Context, u User) (string, int64, error) {
 	const prune = `
 DELETE FROM refresh_families f
 WHERE f.user_id = $1
   AND NOT EXISTS (SELECT 1 FROM refresh_tokens t
                   WHERE t.family_id = f.id AND t.used_at IS NULL AND t.expires_at > now())`
 	if _, err := s.pool.Exec(ctx, prune, u.ID); err != nil {
-		return "", fmt.Errorf("auth: prune refresh families: %w", err)
+		return "", 0, fmt.Errorf("auth: prune refresh families: %w", err)
 	}
 	const q = `
 WITH f AS (INSERT INTO refresh_families (user_id, token_version) VALUES ($1, $2) RETURNING id)
 INSERT INTO refresh_tokens (token_hash, family_id, expires_at)
-SELECT $3, f.id, now() + make_interval(secs => $4) FROM f`
+SELECT $3, f.id, now() + make_interval(secs => $4) FROM f
+RETURNING family_id`
 	token, hash := newRefreshToken()
-	_, err := s.pool.Exec(ctx, q, u.ID, u.tokenVersion(), hash, s.ttlSeconds())
+	var familyID int64
+	err := s.pool.QueryRow(ctx, q, u.ID, u.tokenVersion(), hash, s.ttlSeconds()).Scan(&familyID)
 	if db.IsForeignKeyViolation(err) { // the user was deleted meanwhile
-		return "", apperr.Unauthenticated(msgUserGone)
+		return "", 0, apperr.Unauthenticated(msgUserGone)
 	}
 	if err != nil {
-		return "", fmt.Errorf("auth: start refresh family: %w", err)
+		return "", 0, fmt.Errorf("auth: start refresh family: %w", err)
 	}
-	return token, nil
+	return token, familyID, nil
 }
 
 // errRefused is a refused refresh token; the handler answers 401.
 var errRefused = errors.New("auth: refresh token refused")
 
-// Rotate spends the refresh token and returns its user (as now stored) and
-// the family's next token. Every step runs under a lock on the family row,
+// Rotate spends the refresh token and returns its user (as now stored), the
+// family's next token and the family's id. Every step runs under a lock on the family row,
 // so two uses of one token, or a use racing a revocation, serialise: the
 // second sees the first's outcome. A reused token, or a family started
 // before the user's password changed, is revoked and refused; the
 // revocation is committed even though the request fails.
-func (s *Sessions) Rotate(ctx context.Context, token string) (User, string, error) {
-	hash := hashRefresh(token)
+func (s *Sessions) Rotate(ctx context.Context, token string) (User, string, int64, error) {
+	hash := hashToken(token)
 	var (
-		u       User
-		next    string
-		revoked bool
+		u        User
+		next     string
+		revoked  bool
+		familyID int64
 	)
 	err := s.pool.WithTx(ctx, func(tx pgx.Tx) error {
-		var familyID int64
 		err := tx.QueryRow(ctx, `SELECT family_id FROM refresh_tokens WHERE token_hash = $1`, hash).Scan(&familyID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errRefused
@@ -154,25 +151,17 @@ INSERT INTO refresh_tokens (token_hash, family_id, expires_at) VALUES ($1, $2, n
 		return nil
 	})
 	if errors.Is(err, errRefused) || (err == nil && revoked) {
-		return User{}, "", &apperr.Error{Kind: apperr.KindUnauthenticated, Detail: msgBadRefresh, Err: errRefused}
+		return User{}, "", 0, &apperr.Error{Kind: apperr.KindUnauthenticated, Detail: msgBadRefresh, Err: errRefused}
 	}
 	if err != nil {
-		return User{}, "", err
+		return User{}, "", 0, err
 	}
-	return u, next, nil
+	return u, next, familyID, nil
 }
 
 func revokeFamily(ctx context.Context, tx pgx.Tx, familyID int64) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM refresh_families WHERE id = $1`, familyID); err != nil {
 		return fmt.Errorf("auth: revoke refresh family: %w", err)
-	}
-	return nil
-}
-
-// EndAll revokes every refresh family of the user.
-func (s *Sessions) EndAll(ctx context.Context, userID int32) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM refresh_families WHERE user_id = $1`, userID); err != nil {
-		return fmt.Errorf("auth: revoke refresh families: %w", err)
 	}
 	return nil
 }
@@ -189,22 +178,25 @@ func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) error {
 	if err := body.Err(); err != nil {
 		return err
 	}
-	u, next, err := h.sessions.Rotate(r.Context(), token)
+	u, next, sid, err := h.sessions.Rotate(r.Context(), token)
 	if err != nil {
 		return err
 	}
-	access, err := h.tokens.Issue(u)
+	access, err := h.tokens.Issue(u, sid)
 	if err != nil {
 		return err
 	}
-	return web.OK(w, loginResponse{AccessToken: access, TokenType: "bearer", RefreshToken: next})
+	return web.OK(w, loginResponse{AccessToken: access, TokenType: "bearer", RefreshToken: next,
+		MustChangePassword: u.MustChangePassword})
 }
 
-// logout is POST /auth/logout: the caller's refresh tokens, on every device,
-// stop working. Access tokens already issued live until their exp.
+// logout is POST /auth/logout: every session of the caller ends, on every
+// device and instance — its refresh tokens and its access tokens alike
+// (API.md §0.5.2).
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 	u := MustUser(r.Context())
-	if err := h.sessions.EndAll(r.Context(), u.ID); err != nil {
+	end := func(tx pgx.Tx) error { return EndSessions(r.Context(), tx, u.ID, Session{}) }
+	if err := h.sessions.pool.WithTx(r.Context(), end); err != nil {
 		return err
 	}
 	return web.OK(w, web.Detail{Detail: "Сессии завершены"})
@@ -212,11 +204,11 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 
 // issue mints the access token and starts a refresh family for a login.
 func (h *Handler) issue(ctx context.Context, u User) (loginResponse, error) {
-	access, err := h.tokens.Issue(u)
+	refresh, sid, err := h.sessions.Start(ctx, u)
 	if err != nil {
 		return loginResponse{}, err
 	}
-	refresh, err := h.sessions.Start(ctx, u)
+	access, err := h.tokens.Issue(u, sid)
 	if err != nil {
 		return loginResponse{}, err
 	}

@@ -24,7 +24,8 @@ var errNoUser = errors.New("auth: user not found")
 // selectUser is the users SELECT list scanUser reads by position; each
 // lookup adds its WHERE.
 const selectUser = `
-SELECT id, iin, full_name, phone, role::text, photo, hashed_password, token_version, must_change_password
+SELECT id, iin, full_name, phone, role::text, photo, hashed_password, token_version, must_change_password,
+       kept_session, kept_token
 FROM users `
 
 // UserByIIN loads the user with that IIN (with its TokenVersion), or errNoUser.

@@ -41,26 +41,81 @@ func refresh(t *testing.T, env *apitest.Env, token string) *apitest.Response {
 
 const msgBadRefresh = "Недействительный токен обновления"
 
-func TestPasswordChangeRevokesTokensEverywhere(t *testing.T) {
+// Issue 19.3 (API.md §0.5.2, OWASP ASVS 3.3.3): a user's own password change
+// ends every other session and token of that user on every instance, while
+// the session that made the change keeps working — its access token (the
+// SPA goes on using it) and its refresh token.
+func TestPasswordChangeKeepsOnlyTheCallersSession(t *testing.T) {
 	t.Parallel()
 	a := apitest.New(t)
 	b := a.Twin(t)
 	u := a.User(t, auth.Student)
-	tk := loginTokens(t, b, u)
-	b.Do(t, "GET", "/auth/check", u, nil).Status(t, 200)
+	mine, laptop := loginTokens(t, a, u), loginTokens(t, b, u)
+	for _, env := range []*apitest.Env{a, b} {
+		env.Do(t, "GET", "/auth/check", bearer(mine.Access), nil).Status(t, 200)
+		env.Do(t, "GET", "/auth/check", bearer(laptop.Access), nil).Status(t, 200)
+	}
 
-	a.Do(t, "PATCH", "/user/change-password", u, map[string]any{"old_password": u.Password, "new_password": "new-secret"}).Status(t, 200)
+	a.Do(t, "PATCH", "/user/change-password", bearer(mine.Access), map[string]any{"old_password": u.Password, "new_password": "new-secret"}).Status(t, 200)
 
 	for _, env := range []*apitest.Env{a, b} {
-		env.Do(t, "GET", "/auth/check", u, nil).Error(t, 401, "Вы не авторизованы")
-		env.Do(t, "GET", "/auth/check", bearer(tk.Access), nil).Error(t, 401, "Вы не авторизованы")
+		env.Do(t, "GET", "/auth/check", bearer(mine.Access), nil).Status(t, 200)
+		env.Do(t, "GET", "/auth/check", u, nil).Error(t, 401, "Вы не авторизованы") // another session
+		env.Do(t, "GET", "/auth/check", bearer(laptop.Access), nil).Error(t, 401, "Вы не авторизованы")
 	}
-	refresh(t, b, tk.Refresh).Error(t, 401, msgBadRefresh)
+	refresh(t, a, laptop.Refresh).Error(t, 401, msgBadRefresh)
+	// The caller's refresh token rotates on the other instance, and so on.
+	var next tokens
+	refresh(t, b, mine.Refresh).Status(t, 200).Decode(t, &next)
+	a.Do(t, "GET", "/auth/check", bearer(next.Access), nil).Status(t, 200)
+	refresh(t, a, next.Refresh).Status(t, 200)
 	// A login made after the change works at once, even within the same second.
 	u.Password = "new-secret"
 	fresh := loginTokens(t, a, u)
 	b.Do(t, "GET", "/auth/check", bearer(fresh.Access), nil).Status(t, 200)
 	refresh(t, b, fresh.Refresh).Status(t, 200)
+
+	// A second change from the fresh session ends the first one too.
+	a.Do(t, "PATCH", "/user/change-password", bearer(fresh.Access), map[string]any{"old_password": "new-secret", "new_password": "newer-secret"}).Status(t, 200)
+	for _, env := range []*apitest.Env{a, b} {
+		env.Do(t, "GET", "/auth/check", bearer(fresh.Access), nil).Status(t, 200)
+		env.Do(t, "GET", "/auth/check", bearer(mine.Access), nil).Error(t, 401, "Вы не авторизованы")
+		env.Do(t, "GET", "/auth/check", bearer(next.Access), nil).Error(t, 401, "Вы не авторизованы")
+	}
+}
+
+// Issue 19.2: tokens in the original's shape (sub + exp only, as the
+// original or any tool holding the key mints) work for users the port
+// created, on every instance, until the user's first revocation event. A
+// caller holding such a token who changes their own password keeps that
+// token; every other one ends.
+func TestOriginalTokensWorkForPortUsersUntilRevoked(t *testing.T) {
+	t.Parallel()
+	a := apitest.NewWith(t, apitest.Options{Secret: vectorKey})
+	b := a.Twin(t)
+	admin := a.User(t, auth.Admin)
+	a.Do(t, "POST", "/admin/users/", admin, map[string]any{"iin": "111111111111", "full_name": "Вектор", "password": "student-pass", "role": "student"}).Status(t, 200)
+	exp := time.Now().Add(time.Hour).Unix()
+	legacy := func(exp int64) apitest.User {
+		return bearer(sign(t, jwt.SigningMethodHS256, []byte(vectorKey), jwt.MapClaims{"sub": "111111111111", "exp": exp}))
+	}
+	phone, laptop := legacy(exp), legacy(exp+1)
+	for _, env := range []*apitest.Env{a, b} {
+		env.Do(t, "GET", "/auth/check", bearer(vectorValidToken), nil).Status(t, 200)
+		env.Do(t, "GET", "/auth/check", phone, nil).Status(t, 200)
+		env.Do(t, "GET", "/auth/check", laptop, nil).Status(t, 200)
+	}
+	b.Do(t, "PATCH", "/user/change-password", phone, map[string]any{"old_password": "student-pass", "new_password": "other-pass"}).Status(t, 200)
+	for _, env := range []*apitest.Env{a, b} {
+		env.Do(t, "GET", "/auth/check", phone, nil).Status(t, 200)
+		env.Do(t, "GET", "/auth/check", laptop, nil).Error(t, 401, "Вы не авторизованы")
+		env.Do(t, "GET", "/auth/check", bearer(vectorValidToken), nil).Error(t, 401, "Вы не авторизованы")
+	}
+	// The reset by an admin ends the kept one too.
+	a.Do(t, "PATCH", "/admin/users/reset_password", admin, map[string]any{"user_iin": "111111111111", "new_password": "reset-pass"}).Status(t, 200)
+	for _, env := range []*apitest.Env{a, b} {
+		env.Do(t, "GET", "/auth/check", phone, nil).Error(t, 401, "Вы не авторизованы")
+	}
 }
 
 func TestAdminResetRevokesTokensEverywhere(t *testing.T) {
@@ -93,7 +148,8 @@ func TestHashRewriteKeepsTokens(t *testing.T) {
 }
 
 // A deleted user's tokens never authenticate the account later created with
-// the same IIN, whether the port minted them (uid) or the original did.
+// the same IIN, whether the port minted them (uid) or the original did (the
+// IIN is remembered at deletion and the new row starts revoked).
 func TestRecreatedIINRefusesOldTokens(t *testing.T) {
 	t.Parallel()
 	a := apitest.NewWith(t, apitest.Options{Secret: vectorKey})
@@ -101,6 +157,7 @@ func TestRecreatedIINRefusesOldTokens(t *testing.T) {
 	admin := a.User(t, auth.Admin)
 	victim := a.User(t, auth.Teacher, apitest.WithIIN("111111111111"))
 	tk := loginTokens(t, b, victim)
+	b.Do(t, "GET", "/auth/check", bearer(vectorValidToken), nil).Status(t, 200)
 
 	a.Do(t, "DELETE", "/admin/users/"+victim.IIN, admin, nil).Status(t, 200)
 	b.Do(t, "GET", "/auth/check", victim, nil).Error(t, 401, "Пользователь не найден")
@@ -110,7 +167,7 @@ func TestRecreatedIINRefusesOldTokens(t *testing.T) {
 	for _, env := range []*apitest.Env{a, b} {
 		env.Do(t, "GET", "/auth/check", victim, nil).Error(t, 401, "Пользователь не найден")
 		env.Do(t, "GET", "/auth/check", bearer(tk.Access), nil).Error(t, 401, "Пользователь не найден")
-		// An original-style token (sub and exp only) does not name a row the port created.
+		// An original-style token (sub and exp only) does not name the new identity.
 		env.Do(t, "GET", "/auth/check", bearer(vectorValidToken), nil).Error(t, 401, "Вы не авторизованы")
 	}
 }
@@ -252,7 +309,9 @@ func TestRefreshTokenStoredHashed(t *testing.T) {
 	}
 }
 
-func TestLogoutRevokesRefreshTokensEverywhere(t *testing.T) {
+// Logout ends every session of the caller on every instance: refresh and
+// access tokens alike (API.md §0.5.2); other users' sessions go on.
+func TestLogoutEndsEverySessionEverywhere(t *testing.T) {
 	t.Parallel()
 	a := apitest.New(t)
 	b := a.Twin(t)
@@ -269,6 +328,12 @@ func TestLogoutRevokesRefreshTokensEverywhere(t *testing.T) {
 	refresh(t, a, phone.Refresh).Error(t, 401, msgBadRefresh)
 	refresh(t, a, laptop.Refresh).Error(t, 401, msgBadRefresh)
 	refresh(t, b, keep.Refresh).Status(t, 200)
+	for _, env := range []*apitest.Env{a, b} {
+		for _, access := range []string{phone.Access, laptop.Access, u.Token} {
+			env.Do(t, "GET", "/auth/check", bearer(access), nil).Error(t, 401, "Вы не авторизованы")
+		}
+		env.Do(t, "GET", "/auth/check", bearer(keep.Access), nil).Status(t, 200)
+	}
 	// Routing: a wrong method is 405, as every other route.
 	if code := b.Do(t, "GET", "/auth/logout", u, nil).Code; code != http.StatusMethodNotAllowed {
 		t.Errorf("GET /auth/logout: %d", code)
@@ -353,5 +418,44 @@ func TestRoleChangeSeenByConcurrentLookupsOnAnotherInstance(t *testing.T) {
 	}
 	if before == 0 || after == 0 {
 		t.Fatalf("%d answers before the change, %d after: the stream did not overlap it", before, after)
+	}
+}
+
+// Issue 19.5: /auth/refresh reports must_change_password like the login, and
+// "changing" the password to the same one is refused and keeps the flag.
+func TestMustChangePasswordSurvivesRefreshAndSamePassword(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	u := env.User(t, auth.Student, apitest.WithPassword("990111"))
+	env.Exec(t, `UPDATE users SET must_change_password = true WHERE id = $1`, u.ID)
+	res := login(t, env, u.IIN, "990111").Status(t, 200)
+	var tk tokens
+	res.Decode(t, &tk)
+	if m := res.Map(t); m["must_change_password"] != true {
+		t.Fatalf("login: must_change_password %v", m["must_change_password"])
+	}
+	r := refresh(t, env, tk.Refresh).Status(t, 200)
+	if m := r.Map(t); m["must_change_password"] != true {
+		t.Errorf("refresh: must_change_password %v", m["must_change_password"])
+	}
+	r.Decode(t, &tk)
+	// The same password is refused, also when it differs only past the 72
+	// bytes bcrypt reads.
+	long := strings.Repeat("п", 36) // 72 bytes
+	env.Do(t, "PATCH", "/user/change-password", bearer(tk.Access), map[string]any{"old_password": "990111", "new_password": "990111"}).
+		Error(t, 400, "Новый пароль должен отличаться от текущего")
+	if n := env.Count(t, `SELECT count(*) FROM users WHERE id = $1 AND must_change_password`, u.ID); n != 1 {
+		t.Error("the flag was cleared by a refused change")
+	}
+	env.Do(t, "GET", "/auth/check", bearer(tk.Access), nil).Status(t, 200)
+	env.Do(t, "PATCH", "/user/change-password", bearer(tk.Access), map[string]any{"old_password": "990111", "new_password": long}).Status(t, 200)
+	env.Do(t, "PATCH", "/user/change-password", bearer(tk.Access), map[string]any{"old_password": long, "new_password": long + "x"}).
+		Error(t, 400, "Новый пароль должен отличаться от текущего")
+	if n := env.Count(t, `SELECT count(*) FROM users WHERE id = $1 AND NOT must_change_password`, u.ID); n != 1 {
+		t.Error("a real change kept the flag")
+	}
+	m := refresh(t, env, tk.Refresh).Status(t, 200).Map(t)
+	if m["must_change_password"] != false {
+		t.Errorf("refresh after the change: must_change_password %v", m["must_change_password"])
 	}
 }

@@ -15,9 +15,10 @@ import (
 // Tokens issues and verifies the API's JWTs: HS256, no leeway (API.md §0.5.2),
 // interchangeable with the original's PyJWT tokens. Besides sub (the IIN)
 // and exp, the port's tokens carry iat, uid (the users.id they were issued
-// to) and ver (users.token_version when issued), which Authenticate checks
-// against the row; the original's tokens carry neither and are judged by
-// the fallback rule (see Claims).
+// to), ver (users.token_version when issued) and sid (the refresh family of
+// the login, its session), which Authenticate checks against the row; the
+// original's tokens carry none of them and are judged by the legacy rule
+// (see checkSession).
 type Tokens struct {
 	key        []byte
 	ttl        time.Duration
@@ -44,9 +45,9 @@ func (t *Tokens) WithRefreshTTL(d time.Duration) *Tokens {
 	return t
 }
 
-// Issue mints an access token for the user, bound to its id and to its
-// current token generation.
-func (t *Tokens) Issue(u User) (string, error) {
+// Issue mints an access token for the user, bound to its id, to its
+// current token generation and to the session (refresh family) sid.
+func (t *Tokens) Issue(u User, sid int64) (string, error) {
 	now := t.now()
 	claims := jwt.MapClaims{
 		"sub": u.IIN,
@@ -54,6 +55,7 @@ func (t *Tokens) Issue(u User) (string, error) {
 		"iat": now.Unix(),
 		"uid": u.ID,
 		"ver": u.tokenVersion(),
+		"sid": sid,
 	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.key)
 	if err != nil {
@@ -62,12 +64,13 @@ func (t *Tokens) Issue(u User) (string, error) {
 	return s, nil
 }
 
-// Claims is what a verified token says. UserID and Version are nil for the
-// original's tokens, which only name the IIN.
+// Claims is what a verified token says. UserID, Version and SessionID are
+// nil for the original's tokens, which only name the IIN.
 type Claims struct {
-	Subject string
-	UserID  *int32
-	Version *int32
+	Subject   string
+	UserID    *int32
+	Version   *int32
+	SessionID *int64
 }
 
 var errBadToken = errors.New("auth: invalid token")
@@ -110,25 +113,33 @@ func (t *Tokens) verifySlow(token string) (Claims, error) {
 		return Claims{}, fmt.Errorf("%w: subject is not text", errBadToken)
 	}
 	c := Claims{Subject: sub}
-	if c.UserID, err = intClaim(claims, "uid"); err != nil {
+	if c.UserID, err = intClaim[int32](claims, "uid", math.MinInt32, math.MaxInt32); err != nil {
 		return Claims{}, err
 	}
-	if c.Version, err = intClaim(claims, "ver"); err != nil {
+	if c.Version, err = intClaim[int32](claims, "ver", math.MinInt32, math.MaxInt32); err != nil {
+		return Claims{}, err
+	}
+	if c.SessionID, err = intClaim[int64](claims, "sid", 1, maxSessionID); err != nil {
 		return Claims{}, err
 	}
 	return c, nil
 }
 
-// intClaim reads an optional integer claim (JSON numbers decode as float64).
-func intClaim(claims jwt.MapClaims, name string) (*int32, error) {
+// maxSessionID bounds sid to the integers a float64 holds exactly (refresh
+// family ids are a BIGSERIAL that never gets near it).
+const maxSessionID = 1<<53 - 1
+
+// intClaim reads an optional integer claim within [lo, hi] (JSON numbers
+// decode as float64); present and not such an integer → a bad token.
+func intClaim[T int32 | int64](claims jwt.MapClaims, name string, lo, hi T) (*T, error) {
 	v, present := claims[name]
 	if !present {
 		return nil, nil
 	}
 	f, ok := v.(float64)
-	if !ok || f != math.Trunc(f) || f < math.MinInt32 || f > math.MaxInt32 {
+	if !ok || f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
 		return nil, fmt.Errorf("%w: bad %s claim", errBadToken, name)
 	}
-	n := int32(f)
+	n := T(f)
 	return &n, nil
 }

@@ -5,6 +5,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -35,10 +36,20 @@ type User struct {
 	// TokenVersion is users.token_version, loaded only by this package
 	// (Authenticate, login): nil is an adopted row never revoked since.
 	TokenVersion *int32 `json:"-" db:"-"`
+	// KeptSession and KeptToken name the session that survived the user's
+	// last own password change (a refresh family id, or the SHA-256 of a
+	// token in the original's shape); nil once every session ended.
+	KeptSession *int64 `json:"-" db:"-"`
+	KeptToken   []byte `json:"-" db:"-"`
 	// MustChangePassword: the account still has the default password an
 	// import gave it (set by the import, cleared by any password change).
 	MustChangePassword bool `json:"-" db:"must_change_password"`
 }
+
+// neverRevoked reports whether the user has had no revocation event since
+// the legacy rule began: generation NULL (adopted) or 1 (the port's first);
+// every event moves it to 2 or beyond (bumpVersion).
+func (u User) neverRevoked() bool { return u.TokenVersion == nil || *u.TokenVersion == 1 }
 
 // tokenVersion is the generation new tokens carry: NULL counts as 0.
 func (u User) tokenVersion() int32 {
@@ -104,4 +115,44 @@ func MustUser(ctx context.Context) User {
 		panic("auth: handler mounted without Authenticate")
 	}
 	return u
+}
+
+// Session is the session a request authenticated with: the refresh family
+// its token names (sid), or, for a token without one, the token itself. A
+// password change by the user keeps exactly this session (EndSessions).
+type Session struct {
+	ID    *int64
+	token string
+}
+
+func sessionOf(c Claims, token string) Session {
+	if c.SessionID != nil {
+		return Session{ID: c.SessionID}
+	}
+	return Session{token: token}
+}
+
+// tokenHash is what users.kept_token stores for a session without an id.
+func (s Session) tokenHash() []byte {
+	if s.ID != nil || s.token == "" {
+		return nil
+	}
+	return hashToken(s.token)
+}
+
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+type sessionKey struct{}
+
+func withSession(ctx context.Context, s Session) context.Context {
+	return context.WithValue(ctx, sessionKey{}, s)
+}
+
+// SessionFrom is the request's session (zero outside Authenticate).
+func SessionFrom(ctx context.Context) Session {
+	s, _ := ctx.Value(sessionKey{}).(Session)
+	return s
 }

@@ -29,6 +29,7 @@ const (
 	msgPhotoTooLarge   = "Файл слишком большой (до 5 МБ)"
 	msgWrongPassword   = "Неверный текущий пароль"
 	msgPasswordChanged = "Пароль успешно изменён"
+	msgSamePassword    = "Новый пароль должен отличаться от текущего"
 )
 
 // Avatar rules (API.md §0.7).
@@ -189,7 +190,14 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return apperr.BadRequest(msgWrongPassword)
 	}
-	if err := shared.SetPassword(ctx, h.hasher, h.pool, me.IIN, newPw); err != nil {
+	// Only the first 72 bytes count in bcrypt (API.md §0.5.3): a new password
+	// equal to the old one there is the old one (and would clear the flag of
+	// an imported default without changing anything).
+	if auth.SamePassword(oldPw, newPw) {
+		return apperr.BadRequest(msgSamePassword)
+	}
+	// The session making the change keeps working; every other one ends.
+	if err := shared.SetPassword(ctx, h.hasher, h.pool, me.IIN, newPw, auth.SessionFrom(ctx)); err != nil {
 		return err
 	}
 	return web.OK(w, message{Message: msgPasswordChanged})

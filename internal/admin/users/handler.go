@@ -164,7 +164,7 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	err = shared.SetPassword(ctx, h.hasher, h.pool, iin, pw)
+	err = shared.SetPassword(ctx, h.hasher, h.pool, iin, pw, auth.Session{})
 	if errors.Is(err, shared.ErrNotFound) {
 		return apperr.NotFound(msgUserNotFound)
 	}

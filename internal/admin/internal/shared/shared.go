@@ -165,22 +165,27 @@ func FilePart(up *storage.Upload, name string) (storage.Part, error) {
 
 // SetPassword hashes pw (in a bcrypt slot, no connection held) and stores
 // it for the IIN; ErrNotFound when no user has it. A change or a reset is a
-// user-visible password event: moving token_version on revokes the user's
-// tokens on every instance (issue 15), and a password given by the person or
-// an admin ends must_change_password (it replaces the imported default). A
+// user-visible password event, so in the same transaction it ends the user's
+// sessions and tokens on every instance except keep (auth.EndSessions: the
+// session of a user changing their own password; the zero Session for an
+// admin reset), and a password given by the person or an admin ends
+// must_change_password (it replaces the imported default). A
 // rehash-on-login writes the hash alone (auth.Repo.ReplaceHash).
-func SetPassword(ctx context.Context, hasher *auth.Hasher, q db.DBTX, iin, pw string) error {
+func SetPassword(ctx context.Context, hasher *auth.Hasher, pool *db.Pool, iin, pw string, keep auth.Session) error {
 	hash, err := hasher.Hash(ctx, pw)
 	if err != nil {
 		return err
 	}
-	const set = `UPDATE users SET hashed_password = $2, token_version = coalesce(token_version, 0) + 1, must_change_password = false WHERE iin = $1`
-	found, err := Exec(ctx, q, "set password", set, iin, hash)
-	if err != nil {
-		return err
-	}
-	if !found {
-		return ErrNotFound
-	}
-	return nil
+	return pool.WithTx(ctx, func(tx pgx.Tx) error {
+		const set = `UPDATE users SET hashed_password = $2, must_change_password = false WHERE iin = $1 RETURNING id`
+		var id int32
+		err := tx.QueryRow(ctx, set, iin, hash).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("admin: set password: %w", err)
+		}
+		return auth.EndSessions(ctx, tx, id, keep)
+	})
 }
