@@ -184,16 +184,21 @@ func (h *Handler) gradebookXLSX(w http.ResponseWriter, r *http.Request, s policy
 }
 
 // gradebookCSV streams RFC 4180 CSV (comma, CRLF) in UTF-8 with a BOM, so
-// Excel opens Cyrillic correctly. Text cells starting with = + - @ get a
-// leading apostrophe so a spreadsheet does not run them as formulas.
+// Excel opens Cyrillic correctly. Every text cell — the header's lesson
+// titles included — starting with = + - @ tab or CR gets a leading
+// apostrophe so a spreadsheet does not run it as a formula (OWASP CSV
+// injection); grades and totals are numbers and stay as they are.
 func (h *Handler) gradebookCSV(w http.ResponseWriter, r *http.Request, s policy.Subject, lessonIDs []int32, header []string, name fileName) error {
 	out := &lazyWriter{w: w, start: func() { setDownload(w, contentTypeCSV, name); w.WriteHeader(http.StatusOK) }}
 	buf := bufio.NewWriterSize(out, 32<<10)
 	cw := csv.NewWriter(buf)
 	cw.UseCRLF = true
 	_, _ = buf.WriteString("\uFEFF")
-	_ = cw.Write(header)
-	rec := make([]string, len(header))
+	rec := make([]string, 0, len(header))
+	for _, title := range header {
+		rec = append(rec, csvText(title))
+	}
+	_ = cw.Write(rec)
 	err := h.gradebookRows(r.Context(), s, lessonIDs, func(n int, row gradebookRow) error {
 		rec = rec[:0]
 		rec = append(rec, strconv.Itoa(n), csvText(row.FullName), csvText(row.IIN), csvText(row.Groups))

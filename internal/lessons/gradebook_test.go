@@ -229,3 +229,46 @@ func TestGradebookQueryCount(t *testing.T) {
 		}
 	}
 }
+
+// Issue 19.4: every text cell of the CSV export is defused, the header's
+// lesson titles included, for each character that starts a formula in a
+// spreadsheet: = + - @ tab and CR.
+func TestGradebookCSVDefusesEveryFormulaStart(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	group := f.env.ID(t, `INSERT INTO groups (name) VALUES ('=ИС') RETURNING id`)
+	f.env.Exec(t, `INSERT INTO subject_group (subject_id, group_id) VALUES ($1, $2)`, f.subjectID, group)
+	starts := []string{"=", "+", "-", "@", "\t", "\r"}
+	for i, c := range starts {
+		title := c + `HYPERLINK("http://evil.example","x")`
+		f.env.Exec(t, `INSERT INTO lessons (subject_id, title, type, content_url) VALUES ($1, $2, 'video', '')`, f.subjectID, title)
+		u := f.env.User(t, auth.Student, apitest.WithName(fmt.Sprintf("%scmd|' /C calc'!A%d", c, i)))
+		f.env.Exec(t, `INSERT INTO user_group (user_id, group_id) VALUES ($1, $2)`, u.ID, group)
+	}
+	res := f.env.Do(t, "GET", fmt.Sprintf("/lessons/subjects/%d/gradebook?format=csv", f.subjectID), f.teacher, nil).Status(t, 200)
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(res.Body, []byte("\xEF\xBB\xBF")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for r, row := range rows {
+		for c, cell := range row {
+			if cell == "" {
+				continue
+			}
+			if strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("row %d, column %d starts a formula: %q", r, c, cell)
+			}
+			if len(cell) > 1 && cell[0] == '\'' {
+				seen[cell[1:2]]++
+			}
+		}
+	}
+	for _, c := range starts {
+		// Each start character: one lesson title in the header, one student
+		// name (and the group "=ИС" for "=").
+		if seen[c] < 2 {
+			t.Errorf("%q: %d defused cells, want the title and the name", c, seen[c])
+		}
+	}
+}

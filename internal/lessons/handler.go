@@ -56,12 +56,11 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	if s, ok := typ.Str(); ok && typ.MaxLen(s, 20) {
 		in.Type = s
 	}
+	// Free text, stored as sent (API.md §8): a link, an uploaded document's
+	// /static/lesson_docs/… URL, "test", a link without a scheme. Only the
+	// exact canonical form of an upload ever names a file (purge).
 	if s, ok := contentURL.Str(); ok && contentURL.MaxLen(s, web.MaxContentURL) {
-		if storage.ValidContentURL(s) {
-			in.ContentURL = s
-		} else {
-			contentURL.Fail("value_error", "Value error, "+storage.ContentURLRefused, map[string]any{"error": storage.ContentURLRefused})
-		}
+		in.ContentURL = s
 	}
 	if s, ok := description.OptStr(); ok && (s == nil || description.MaxLen(*s, web.MaxLessonDescription)) {
 		in.Description = s

@@ -8,7 +8,6 @@ package purge
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"path"
 	"slices"
 	"strconv"
@@ -118,43 +117,29 @@ func Lessons(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 }
 
 // unusedDocs picks, from the content_url values of deleted lessons, the
-// documents to remove: only values in the canonical form of an upload
-// (storage.LessonDoc: "/static/lesson_docs/<name>", so never a path that
-// leads elsewhere, whatever odd string an old row holds), and only when no
-// remaining lesson refers to the file in any spelling. A remaining value
-// refers to it when it contains the name, literally or once
-// percent-decoded ("/static/lesson_docs/./x.pdf", "https://host/static/
-// lesson_docs/x.pdf", "…/x%2Epdf" all keep x.pdf): when in doubt, the file
-// stays. One statement, whatever the number of lessons.
+// documents to remove: only values exactly in the canonical form of an
+// upload (storage.LessonDoc: "/static/lesson_docs/<name>"), and only when no
+// remaining lesson has that exact value. Every other content_url is inert
+// text (API.md §8): it never names a file, so it neither condemns nor keeps
+// one. One statement, answered by ix_lessons_content_url (an index probe per
+// document), whatever the number of lessons.
 func unusedDocs(ctx context.Context, tx pgx.Tx, urls []string) ([]string, error) {
-	var names []string
+	var docs []string
 	for _, u := range urls {
-		if name, ok := storage.LessonDoc(u); ok && !slices.Contains(names, name) {
-			names = append(names, name)
+		if _, ok := storage.LessonDoc(u); ok && !slices.Contains(docs, u) {
+			docs = append(docs, u)
 		}
 	}
-	refs, err := collect[string](ctx, tx, `
-SELECT content_url FROM lessons
-WHERE strpos(content_url, '%') > 0
-   OR EXISTS (SELECT 1 FROM unnest($1::text[]) AS n WHERE strpos(content_url, n) > 0)`, names)
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	unused, err := collect[string](ctx, tx, `
+SELECT d FROM unnest($1::text[]) AS d
+WHERE NOT EXISTS (SELECT 1 FROM lessons WHERE content_url = d)`, docs)
 	if err != nil {
 		return nil, fmt.Errorf("purge: lesson documents: %w", err)
 	}
-	var docs []string
-	for _, name := range names {
-		used := false
-		for _, ref := range refs {
-			decoded, derr := url.PathUnescape(ref)
-			if strings.Contains(ref, name) || (derr == nil && strings.Contains(decoded, name)) {
-				used = true
-				break
-			}
-		}
-		if !used {
-			docs = append(docs, storage.LessonDocPrefix+name)
-		}
-	}
-	return docs, nil
+	return unused, nil
 }
 
 // Subjects deletes subjects with their tests and lessons (as above) and

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -45,27 +44,6 @@ func CheckAllowed(ext string, allowed ...string) error {
 // LessonDocPrefix starts the stored string of every uploaded lesson
 // document (API.md §0.9): "/static/lesson_docs/{name}".
 const LessonDocPrefix = "/static/" + LessonDocsDir + "/"
-
-// ContentURLRefused explains the 422 for a lesson's content_url that is
-// neither an http(s) link nor an uploaded document's canonical path.
-const ContentURLRefused = "content_url должен быть ссылкой http:// или https:// либо путём /static/lesson_docs/<имя файла>, полученным при загрузке"
-
-// ValidContentURL reports whether s may be stored as a lesson's content_url:
-// an absolute http(s) URL with a host, a lesson document in canonical form
-// (LessonDoc), or "" (a lesson without material, such as a test lesson).
-// Anything else (relative paths, "..", other schemes) is refused, so a
-// stored value can never name a file outside lesson_docs/ for the purge.
-func ValidContentURL(s string) bool {
-	if s == "" {
-		return true
-	}
-	if _, ok := LessonDoc(s); ok {
-		return true
-	}
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
-		!strings.ContainsFunc(s, func(r rune) bool { return isControl(r) || r == ' ' })
-}
 
 // LessonDoc returns the file name of a content_url in the canonical form of
 // an uploaded document: LessonDocPrefix, then a name the upload could have
