@@ -90,9 +90,11 @@ func TestMintedTokenShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	exp, _ := claims.GetExpirationTime()
-	// sub and exp as the original's; uid, ver and iat added (issue 15).
-	if len(claims) != 5 || claims["sub"] != u.IIN || claims["uid"] != float64(u.ID) || claims["ver"] != float64(1) ||
-		claims["iat"] == nil || time.Until(exp.Time) < 29*time.Minute || time.Until(exp.Time) > 31*time.Minute {
+	// sub and exp as the original's; uid, ver and iat added (issue 15), sid
+	// the login's session (issue 19).
+	sid, _ := claims["sid"].(float64)
+	if len(claims) != 6 || claims["sub"] != u.IIN || claims["uid"] != float64(u.ID) || claims["ver"] != float64(1) ||
+		claims["iat"] == nil || sid < 1 || time.Until(exp.Time) < 29*time.Minute || time.Until(exp.Time) > 31*time.Minute {
 		t.Errorf("claims %v", claims)
 	}
 	env.Do(t, "GET", "/auth/check", bearer(body.AccessToken), nil).Status(t, 200)

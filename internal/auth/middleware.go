@@ -85,8 +85,8 @@ func checkSession(c Claims, token string, u User) error {
 		if *c.Version == u.tokenVersion() {
 			return nil
 		}
-	case u.neverRevoked():
-		return nil
+	case c.UserID == nil && c.SessionID == nil && u.neverRevoked():
+		return nil // the original's shape; a uid or sid without ver is no shape anyone mints
 	}
 	return &apperr.Error{Kind: apperr.KindUnauthenticated, Detail: msgBadToken, Err: errRevoked, Challenge: true}
 }

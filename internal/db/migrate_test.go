@@ -59,6 +59,8 @@ var wantConstraints = map[string]bool{
 	"refresh_tokens_pkey": false, "refresh_tokens_token_hash_key": false, "refresh_tokens_family_id_fkey": true,
 	// Migration 7: import jobs.
 	"import_jobs_pkey": false, "import_jobs_status_check": false,
+	// Migration 10: re-created IINs.
+	"user_tombstones_pkey": false,
 }
 
 // wantIndexes are the SCHEMA.md indexes that are not behind a constraint,
@@ -76,13 +78,15 @@ var wantIndexes = map[string]bool{
 	"ix_user_group_group_id": false, "ix_module_group_group_id": false, "ix_teacher_module_teacher_id": false,
 	// Migration 7.
 	"ix_refresh_families_user_id": false, "ix_refresh_tokens_family_id": false,
+	// Migration 10.
+	"ix_lessons_content_url": false,
 }
 
 var wantTables = []string{
 	"course_revision", // migration 9
 	"groups", "import_jobs", "lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
 	"questions", "refresh_families", "refresh_tokens", "results", "schema_migrations", "subject_group", "subjects", "submission_files",
-	"teacher_module", "tests", "user_group", "users",
+	"teacher_module", "tests", "user_group", "user_tombstones", "users",
 }
 
 func TestMigrateFreshDatabase(t *testing.T) {
