@@ -16,6 +16,15 @@ source scripts/pg.sh
 
 ensure_go
 
+# The tests against a real S3 server (internal/s3test) start SeaweedFS from the binary
+# scripts/weed.sh builds once per machine; under CI=true they fail without it, so CI builds
+# it here (cached in ~/.cache/platform: instant after the first run; make e2e uses the same).
+if [ "${CI:-}" = true ]; then
+	# shellcheck source=scripts/weed.sh
+	source scripts/weed.sh
+	weed_ensure
+fi
+
 PKGS=${PKGS:-./...}
 read -r -a pkgs <<<"$PKGS"
 read -r -a extra <<<"${GOTESTFLAGS:-}"

@@ -9,23 +9,75 @@ import (
 	"os"
 	"path"
 	"strings"
+	"time"
 
 	"platform/internal/config"
 	"platform/internal/storage"
 )
 
-// openStore opens the FILE_STORE the configuration names.
+// openStore opens the FILE_STORE the configuration names. The S3 bucket is
+// checked (and created when missing) within S3_OP_TIMEOUT, logged before
+// and after. A store that cannot be reached (refused, hung, 5xx) does not
+// stop the start: the instance serves what needs no file, answers file
+// requests with 503 until the store is back, and retries the check every
+// storeRecheck until it passes or ctx ends. Any other failure (credentials,
+// an unusable bucket name) is a misconfiguration and stops the start.
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (storage.Store, error) {
-	if cfg.FileStore == "s3" {
-		return storage.OpenS3(ctx, s3Config(cfg), log)
+	if cfg.FileStore != "s3" {
+		return storage.Open(cfg.StaticDir, log)
 	}
-	return storage.Open(cfg.StaticDir, log)
+	s, err := storage.NewS3(s3Config(cfg), log)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("checking the file store", "endpoint", cfg.S3Endpoint, "bucket", cfg.S3Bucket,
+		"timeout", cfg.S3OpTimeout().String())
+	start := time.Now()
+	err = s.EnsureBucket(ctx)
+	switch {
+	case err == nil:
+		log.Info("file store ready", "duration_ms", time.Since(start).Milliseconds())
+	case storage.Unavailable(err):
+		log.Warn("file store unreachable at start; serving anyway (file requests answer 503 until it is back), rechecking every "+storeRecheck.String(),
+			"endpoint", cfg.S3Endpoint, "duration_ms", time.Since(start).Milliseconds(), "error", errors.Unwrap(err))
+		go recheckStore(ctx, s, log)
+	default:
+		return nil, err
+	}
+	return s, nil
+}
+
+// storeRecheck is how often a store unreachable at start is checked again.
+const storeRecheck = 5 * time.Second
+
+// recheckStore retries the bucket check until it passes (creating a bucket
+// that was missing) or ctx ends, logging the recovery once.
+func recheckStore(ctx context.Context, s *storage.S3, log *slog.Logger) {
+	t := time.NewTicker(storeRecheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := s.EnsureBucket(ctx)
+		switch {
+		case err == nil:
+			log.Info("file store reachable; bucket ready")
+			return
+		case !storage.Unavailable(err) && ctx.Err() == nil:
+			log.Error("file store check failed", "error", err)
+			return
+		}
+	}
 }
 
 func s3Config(cfg config.Config) storage.S3Config {
 	return storage.S3Config{
 		Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
 		AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, UseSSL: cfg.S3UseSSL,
+		OpTimeout: cfg.S3OpTimeout(),
 	}
 }
 

@@ -39,6 +39,10 @@ type Error struct {
 	// Reason names why a 503 was answered (e.g. "db_pool_wait"), for the
 	// metrics; never shown to the client.
 	Reason string
+	// Down names the dependency that could not be reached ("store"), for a
+	// 503 made by Down: the edge logs it as that dependency being
+	// unavailable, once per burst, instead of one line per request.
+	Down string
 }
 
 func (e *Error) Error() string {
@@ -70,6 +74,15 @@ func TooLarge(detail string) *Error { return &Error{Kind: KindTooLarge, Detail: 
 // Overloaded is the 503 of API.md §0.4 (pool wait exceeded, bcrypt queue full).
 func Overloaded(cause error) *Error {
 	return &Error{Kind: KindUnavailable, Detail: "Сервер перегружен, повторите попытку позже", Err: cause}
+}
+
+// Down is the 503 of a dependency that cannot be reached or did not answer
+// in time (dependency names it: "store"): the client may retry after
+// retryAfter, and the reason in the metrics is dependency + "_down". The
+// detail is §0.4's, the same as for any other 503.
+func Down(dependency string, retryAfter time.Duration, cause error) *Error {
+	return &Error{Kind: KindUnavailable, Detail: Overloaded(nil).Detail, Err: cause,
+		RetryAfter: retryAfter, Reason: dependency + "_down", Down: dependency}
 }
 
 // TooManyRequests is a 429 telling the client to wait retryAfter seconds.

@@ -74,6 +74,10 @@ type Config struct {
 	S3AccessKey string `env:"S3_ACCESS_KEY"`
 	S3SecretKey string `env:"S3_SECRET_KEY"`
 	S3UseSSL    bool   `env:"S3_USE_SSL" envDefault:"true"`
+	// S3OpTimeoutSeconds bounds how long the store may go without
+	// answering during one operation (a request waiting on a hung store);
+	// past it the request is the 503 of a store that is down.
+	S3OpTimeoutSeconds float64 `env:"S3_OP_TIMEOUT" envDefault:"10"`
 
 	// DebugAddr is the loopback listener of /metrics and /debug/pprof; empty: off.
 	DebugAddr string `env:"DEBUG_ADDR"`
@@ -85,6 +89,11 @@ type Config struct {
 // ShutdownGrace is SHUTDOWN_GRACE as a duration.
 func (c Config) ShutdownGrace() time.Duration {
 	return time.Duration(c.ShutdownGraceSeconds * float64(time.Second))
+}
+
+// S3OpTimeout is S3_OP_TIMEOUT as a duration.
+func (c Config) S3OpTimeout() time.Duration {
+	return time.Duration(c.S3OpTimeoutSeconds * float64(time.Second))
 }
 
 // OrphanGrace is ORPHAN_FILE_GRACE as a duration.
@@ -176,6 +185,8 @@ func (c *Config) check() error {
 		return bad("SHUTDOWN_GRACE", "must not be negative")
 	case c.OrphanGraceSeconds < 60:
 		return bad("ORPHAN_FILE_GRACE", "must be at least 60 seconds")
+	case c.S3OpTimeoutSeconds <= 0:
+		return bad("S3_OP_TIMEOUT", "must be a positive number of seconds")
 	case c.DBPoolTimeoutSeconds <= 0:
 		return bad("DB_POOL_TIMEOUT", "must be a positive number of seconds")
 	case c.BcryptCost < 4 || c.BcryptCost > 31:

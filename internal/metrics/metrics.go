@@ -58,7 +58,7 @@ func New(reg *prometheus.Registry) *Metrics {
 		}),
 		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "platform_http_unavailable_total",
-			Help: "503 answers by reason (db_pool_wait, bcrypt_queue, db_down, other).",
+			Help: "503 answers by reason (db_pool_wait, bcrypt_queue, db_down, store_down, other).",
 		}, []string{"reason"}),
 		StoreOps: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "platform_file_store_operation_duration_seconds",
@@ -81,7 +81,7 @@ func New(reg *prometheus.Registry) *Metrics {
 	}
 	reg.MustRegister(m.requests, m.inFlight, m.shed, m.StoreOps, m.BcryptWait, m.ImportRows, m.ImportsRunning,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, reason := range []string{"db_pool_wait", "bcrypt_queue", "db_down", "other"} {
+	for _, reason := range []string{"db_pool_wait", "bcrypt_queue", "db_down", "store_down", "other"} {
 		m.shed.WithLabelValues(reason) // present at 0, so rate() works from the first 503
 	}
 	for _, stage := range []string{"read", "hashed", "created", "existing", "skipped"} {

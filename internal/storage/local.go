@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"syscall"
+	"time"
 )
 
 // Local is the static root on disk (FILE_STORE=local): one instance, or
@@ -165,6 +166,10 @@ func (s *Local) RemoveDir(ctx context.Context, rel string) {
 // Walk visits the regular files under dir; symlinks and other special files
 // are not files of the store and are skipped. A dir that does not exist has
 // no files.
+// AbortStaleUploads has nothing to do on disk: a save writes a temporary
+// file that Walk sees (and the orphan sweep removes once it is old).
+func (s *Local) AbortStaleUploads(context.Context, time.Duration) (int, error) { return 0, nil }
+
 func (s *Local) Walk(ctx context.Context, dir string, fn func(Entry) error) error {
 	if dir == "" {
 		dir = "."

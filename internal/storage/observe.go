@@ -10,8 +10,9 @@ import (
 )
 
 // Observed wraps a store so every operation's latency lands in hist, labelled
-// by operation (save, open, remove, remove_dir, walk) and result (ok,
-// error; "not_found" and "too_large" apart, since those are the client's).
+// by operation (save, open, remove, remove_dir, walk, abort_uploads) and
+// result (ok, error, unavailable: the store unreachable or past its
+// timeout; "not_found" and "too_large" apart, since those are the client's).
 // The histogram needs exactly the labels "op" and "result".
 func Observed(s Store, hist *prometheus.HistogramVec) Store {
 	return &observed{s: s, h: hist}
@@ -29,6 +30,8 @@ func (o *observed) since(op string, start time.Time, err error) {
 		result = "not_found"
 	case errors.Is(err, ErrTooLarge):
 		result = "too_large"
+	case Unavailable(err):
+		result = "unavailable"
 	case err != nil:
 		result = "error"
 	}
@@ -66,6 +69,13 @@ func (o *observed) Walk(ctx context.Context, dir string, fn func(Entry) error) e
 	err := o.s.Walk(ctx, dir, fn)
 	o.since("walk", start, err)
 	return err
+}
+
+func (o *observed) AbortStaleUploads(ctx context.Context, olderThan time.Duration) (int, error) {
+	start := time.Now()
+	n, err := o.s.AbortStaleUploads(ctx, olderThan)
+	o.since("abort_uploads", start, err)
+	return n, err
 }
 
 func (o *observed) Close() error { return o.s.Close() }

@@ -34,8 +34,9 @@ type Store interface {
 	// Save streams src to rel, stopping at once when more than limit bytes
 	// arrive (ErrTooLarge). Nothing is visible under rel until the content
 	// is complete; a failed save leaves nothing behind. A read error from
-	// src is returned as is; a store failure is the 500 "Ошибка при
-	// сохранении файла".
+	// src is returned as is; a store that cannot be reached or does not
+	// answer in time is the 503 of §0.4 (Unavailable), any other store
+	// failure the 500 "Ошибка при сохранении файла".
 	Save(ctx context.Context, rel string, src io.Reader, limit int64) (int64, error)
 	// Open opens the regular file name, taken as a path under dir (""
 	// for the root) and confined to dir: ErrOutside when the name leaves
@@ -53,6 +54,11 @@ type Store interface {
 	// temporary files of saves in progress (".tmp-…"), so whoever deletes
 	// what it finds must spare recent entries (Entry.ModTime).
 	Walk(ctx context.Context, dir string, fn func(Entry) error) error
+	// AbortStaleUploads aborts the store's incomplete uploads started more
+	// than olderThan ago (S3 multipart uploads left by a killed instance or
+	// a failed abort; Walk does not see them) and returns how many it
+	// aborted. The local store has none: a no-op.
+	AbortStaleUploads(ctx context.Context, olderThan time.Duration) (int, error)
 	// Close releases the store.
 	Close() error
 }

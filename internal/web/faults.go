@@ -59,6 +59,40 @@ func logDatabaseDown(r *http.Request, err error) {
 	}
 }
 
+// burstLogs are one burstLog per dependency named by apperr.Down.
+type burstLogs struct {
+	mu sync.Mutex
+	m  map[string]*burstLog
+}
+
+func (b *burstLogs) of(dependency string) *burstLog {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l := b.m[dependency]
+	if l == nil {
+		if b.m == nil {
+			b.m = map[string]*burstLog{}
+		}
+		l = &burstLog{}
+		b.m[dependency] = l
+	}
+	return l
+}
+
+// logDown warns that a dependency (apperr.Down: "store") is unavailable,
+// once per burst of failures, with how many were suppressed since.
+func logDown(r *http.Request, e *apperr.Error) {
+	ri := infoFrom(r.Context())
+	if ri == nil || ri.down == nil {
+		return
+	}
+	if ok, suppressed := ri.down.of(e.Down).allow(time.Now()); ok {
+		Logger(r.Context()).Warn(e.Down+" unavailable; answering 503 (one line per 10 s)",
+			"dependency", e.Down, "method", r.Method, "route", routePattern(r),
+			"error", e.Err, "suppressed", suppressed)
+	}
+}
+
 // BodyTimeouts bound how slowly a client may send a request body, so a
 // trickling client cannot hold a connection (and a file descriptor) for
 // minutes. The zero value of a field takes its default.

@@ -189,6 +189,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case down:
 		logDatabaseDown(r, err)
+	case e.Down != "":
+		logDown(r, e)
 	case e.Kind == apperr.KindUnavailable:
 		// Overload is the designed answer to a burst, not a fault: warn, once.
 		Logger(r.Context()).Warn("request shed",
