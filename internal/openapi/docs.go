@@ -57,7 +57,9 @@ func DocsHandler() http.Handler {
 			_, _ = w.Write(b)
 		}
 	}
-	file := func(name string) func() ([]byte, error) { return func() ([]byte, error) { return redoc.ReadFile(name) } }
+	file := func(name string) func() ([]byte, error) {
+		return func() ([]byte, error) { return redoc.ReadFile(name) }
+	}
 	license := func() ([]byte, error) {
 		a, err := redoc.ReadFile("redoc/LICENSE")
 		if err != nil {
