@@ -59,6 +59,11 @@ var wantConstraints = map[string]bool{
 	"refresh_tokens_pkey": false, "refresh_tokens_token_hash_key": false, "refresh_tokens_family_id_fkey": true,
 	// Migration 7: import jobs.
 	"import_jobs_pkey": false, "import_jobs_status_check": false,
+	// Migration 11: deadlines, extensions, grade history (history keeps its rows: SET NULL).
+	"lessons_deadline_order": false, "lesson_extensions_pkey": false,
+	"lesson_extensions_lesson_id_fkey": true, "lesson_extensions_user_id_fkey": true, "lesson_extensions_granted_by_fkey": false,
+	"grade_history_pkey": false, "grade_history_kind_check": false, "grade_history_submission_id_fkey": false,
+	"grade_history_lesson_id_fkey": false, "grade_history_student_id_fkey": false, "grade_history_actor_id_fkey": false,
 }
 
 // wantIndexes are the SCHEMA.md indexes that are not behind a constraint,
@@ -76,10 +81,14 @@ var wantIndexes = map[string]bool{
 	"ix_user_group_group_id": false, "ix_module_group_group_id": false, "ix_teacher_module_teacher_id": false,
 	// Migration 7.
 	"ix_refresh_families_user_id": false, "ix_refresh_tokens_family_id": false,
+	// Migration 11.
+	"ix_lesson_extensions_user_id": false, "ix_grade_history_submission_id": false, "ix_grade_history_lesson_id": false,
+	"ix_grade_history_student_id": false, "ix_grade_history_actor_id": false,
 }
 
 var wantTables = []string{
 	"course_revision", // migration 9
+	"grade_history", "lesson_extensions", // migration 11
 	"groups", "import_jobs", "lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
 	"questions", "refresh_families", "refresh_tokens", "results", "schema_migrations", "subject_group", "subjects", "submission_files",
 	"teacher_module", "tests", "user_group", "users",
