@@ -88,8 +88,10 @@ var wantIndexes = map[string]bool{
 
 var wantTables = []string{
 	"course_revision", // migration 9
-	"grade_history", "lesson_extensions", // migration 11
-	"groups", "import_jobs", "lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
+	"grade_history",   // migration 11
+	"groups", "import_jobs",
+	"lesson_extensions", // migration 11
+	"lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
 	"questions", "refresh_families", "refresh_tokens", "results", "schema_migrations", "subject_group", "subjects", "submission_files",
 	"teacher_module", "tests", "user_group", "users",
 }

@@ -1,8 +1,11 @@
 package openapi
 
 import (
+	"bytes"
 	"embed"
+	"fmt"
 	"net/http"
+	"sync"
 )
 
 // The interactive reference at GET /docs (issue 24, API_DOCS on): Redoc's
@@ -12,7 +15,10 @@ import (
 // three times the size and loads fonts from a CDN unless configured off).
 // The page loads nothing but /docs/redoc.standalone.js and /openapi.json;
 // its Content-Security-Policy allows only this origin, so no request can
-// leave it. The bundle auto-starts on the <redoc spec-url> element: no
+// leave it. The one URL of another origin the bundle would load on its own,
+// the "API docs by Redocly" logo from cdn.redoc.ly (no option hides it in
+// 2.5.4), is replaced when served by an empty data: URL, on which the
+// image's onError hides it; the vendored file stays byte for byte npm's. The bundle auto-starts on the <redoc spec-url> element: no
 // inline script.
 
 //go:embed redoc/redoc.standalone.js redoc/LICENSE redoc/redoc.standalone.js.LICENSE.txt
@@ -40,10 +46,26 @@ const docsPage = `<!DOCTYPE html>
 </html>
 `
 
+// redocLogo is the bundle's only self-loading URL of another origin.
+const redocLogo = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+// Bundle is the Redoc bundle as served: the vendored file with redocLogo
+// replaced by an empty data: URL.
+var Bundle = sync.OnceValues(func() ([]byte, error) {
+	b, err := redoc.ReadFile("redoc/redoc.standalone.js")
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Count(b, []byte(redocLogo)) != 1 {
+		return nil, fmt.Errorf("openapi: the Redoc bundle no longer has the logo URL once")
+	}
+	return bytes.Replace(b, []byte(redocLogo), []byte("data:,"), 1), nil
+})
+
 // DocsHandler serves GET /docs (the page), /docs/redoc.standalone.js and
 // /docs/LICENSE (the bundle's licence and its third-party notices).
 func DocsHandler() http.Handler {
-	serve := func(name, contentType string, body func() ([]byte, error)) http.HandlerFunc {
+	serve := func(contentType string, body func() ([]byte, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			b, err := body()
 			if err != nil {
@@ -57,9 +79,7 @@ func DocsHandler() http.Handler {
 			_, _ = w.Write(b)
 		}
 	}
-	file := func(name string) func() ([]byte, error) {
-		return func() ([]byte, error) { return redoc.ReadFile(name) }
-	}
+
 	license := func() ([]byte, error) {
 		a, err := redoc.ReadFile("redoc/LICENSE")
 		if err != nil {
@@ -69,8 +89,8 @@ func DocsHandler() http.Handler {
 		return append(append(a, "\n\nThird-party notices of redoc.standalone.js:\n\n"...), b...), err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /docs", serve("page", "text/html; charset=utf-8", func() ([]byte, error) { return []byte(docsPage), nil }))
-	mux.Handle("GET /docs/redoc.standalone.js", serve("bundle", "text/javascript; charset=utf-8", file("redoc/redoc.standalone.js")))
-	mux.Handle("GET /docs/LICENSE", serve("licence", "text/plain; charset=utf-8", license))
+	mux.Handle("GET /docs", serve("text/html; charset=utf-8", func() ([]byte, error) { return []byte(docsPage), nil }))
+	mux.Handle("GET /docs/redoc.standalone.js", serve("text/javascript; charset=utf-8", Bundle))
+	mux.Handle("GET /docs/LICENSE", serve("text/plain; charset=utf-8", license))
 	return mux
 }

@@ -31,6 +31,11 @@ func TestDocsRoutes(t *testing.T) {
 			t.Errorf("the CSP admits another origin: %s", openapi.DocsCSP)
 		}
 	}
+	// The bundle as served reaches no other origin by itself.
+	bundle := on.Do(t, "GET", "/docs/redoc.standalone.js", apitest.User{}, nil).Body
+	if strings.Contains(string(bundle), "cdn.redoc.ly") {
+		t.Error("the served bundle still loads its logo from cdn.redoc.ly")
+	}
 	off := apitest.New(t)
 	for _, path := range []string{"/docs", "/docs/redoc.standalone.js", "/docs/LICENSE"} {
 		off.Do(t, "GET", path, apitest.User{}, nil).Error(t, http.StatusNotFound, "Not Found")
