@@ -35,12 +35,21 @@ func (r *Result) AppendJSON(dst []byte) (out []byte, ok bool) {
 func (l *Lesson) AppendJSON(dst []byte) (out []byte, ok bool) {
 	dst = l.appendHead(dst)
 	if l.Result == nil {
-		return append(dst, "null}"...), true
+		return l.appendTail(append(dst, "null"...)), true
 	}
 	if dst, ok = l.Result.AppendJSON(dst); !ok {
 		return dst, false
 	}
-	return append(dst, '}'), true
+	return l.appendTail(dst), true
+}
+
+// appendTail appends the members after "result" and the closing brace.
+func (l *Lesson) appendTail(dst []byte) []byte {
+	dst = append(dst, `,"due_at":`...)
+	dst = jsonw.TimePtr(dst, l.DueAt)
+	dst = append(dst, `,"cutoff_at":`...)
+	dst = jsonw.TimePtr(dst, l.CutoffAt)
+	return append(dst, '}')
 }
 
 // appendHead appends l up to and including `"result":`, the part that is

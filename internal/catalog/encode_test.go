@@ -30,10 +30,11 @@ func sampleModules() []catalog.Module {
 	at := &timefmt.Time{Time: time.Date(2025, 6, 4, 8, 30, 0, 120000000, time.UTC)}
 	lesson := catalog.Lesson{ID: 7, Title: "Урок <1> & \"кавычки\" \\ \u2028 \x01 \xff", Description: ptr("описание\nстрока"),
 		Type: "video", ContentURL: "https://example.com/?a=1&b=<2>", SubjectID: 3, CreatedAt: at,
-		Result: &catalog.Result{ID: 1, UserID: 2, LessonID: ptr(int32(7)), Score: 66.67, SubmittedAt: at}}
+		Result: &catalog.Result{ID: 1, UserID: 2, LessonID: ptr(int32(7)), Score: 66.67, SubmittedAt: at},
+		DueAt:  at, CutoffAt: &timefmt.Time{Time: time.Date(2025, 6, 5, 0, 0, 0, 0, time.UTC)}}
 	bare := catalog.Lesson{ID: 8, Title: "", Type: "pdf", SubjectID: 3}
 	zeroResult := catalog.Lesson{ID: 9, Title: "t", Type: "test", SubjectID: 3,
-		Result: &catalog.Result{ID: 3, UserID: 2, TestID: ptr(int32(4)), Score: 1e-7}}
+		Result: &catalog.Result{ID: 3, UserID: 2, TestID: ptr(int32(4)), Score: 1e-7}, DueAt: at}
 	return []catalog.Module{
 		{ModuleBrief: catalog.ModuleBrief{ID: 1, Title: "М", Course: ptr("1"), Description: ptr(""), CreatedAt: at},
 			Subjects: []catalog.Subject{

@@ -183,7 +183,7 @@ func Lessons(ctx context.Context, q db.DBTX, subjectID, resultsFor int32) ([]Les
 // result when non-zero; ErrNotFound when it does not exist.
 func LessonByID(ctx context.Context, q db.DBTX, id, resultsFor int32) (Lesson, error) {
 	const sql = `
-SELECT id, title, description, type, content_url, subject_id, created_at
+SELECT id, title, description, type, content_url, subject_id, created_at, due_at, cutoff_at
 FROM lessons
 WHERE id = $1`
 	rows, err := q.Query(ctx, sql, id)
@@ -233,7 +233,7 @@ func fillLessons(ctx context.Context, q db.DBTX, subjects []Subject, resultsFor 
 // lessonsOf loads the lessons of the subjects ordered by id, with results.
 func lessonsOf(ctx context.Context, q db.DBTX, subjectIDs []int32, resultsFor int32) ([]Lesson, error) {
 	const sql = `
-SELECT id, title, description, type, content_url, subject_id, created_at
+SELECT id, title, description, type, content_url, subject_id, created_at, due_at, cutoff_at
 FROM lessons
 WHERE subject_id = ANY($1)
 ORDER BY id`
@@ -304,7 +304,8 @@ func scanSubject(row pgx.CollectableRow) (Subject, error) {
 
 func scanLesson(row pgx.CollectableRow) (Lesson, error) {
 	var l Lesson
-	err := row.Scan(&l.ID, &l.Title, &l.Description, &l.Type, &l.ContentURL, &l.SubjectID, &l.CreatedAt)
+	err := row.Scan(&l.ID, &l.Title, &l.Description, &l.Type, &l.ContentURL, &l.SubjectID, &l.CreatedAt,
+		&l.DueAt, &l.CutoffAt)
 	return l, err
 }
 

@@ -28,6 +28,11 @@ type Lesson struct {
 	SubjectID   int32         `json:"subject_id" db:"subject_id"`
 	CreatedAt   *timefmt.Time `json:"created_at" db:"created_at"`
 	Result      *Result       `json:"result" db:"-"`
+	// DueAt and CutoffAt are the homework deadlines (issue 24), null when
+	// the lesson has none; GET /lessons/{id} shows the caller's own (with
+	// their extension), every other lesson list the lesson's.
+	DueAt    *timefmt.Time `json:"due_at" db:"due_at"`
+	CutoffAt *timefmt.Time `json:"cutoff_at" db:"cutoff_at"`
 }
 
 // LessonShort is the "LessonShort" shape.

@@ -323,7 +323,7 @@ func newFragment(m *Module, rev int64) *fragment {
 			b = s.Lessons[j].appendHead(b)
 			sf.lessons[j] = s.Lessons[j].ID
 			sf.nullAt[j] = len(b)
-			b = append(b, "null}"...)
+			b = s.Lessons[j].appendTail(append(b, "null"...))
 		}
 		sf.json = append(b, "]}"...)
 		fr.subjects[i] = sf

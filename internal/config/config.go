@@ -48,7 +48,8 @@ type Config struct {
 	MigrateOnStart      bool     `env:"MIGRATE_ON_START" envDefault:"true"`
 	LogFormat           string   `env:"LOG_FORMAT" envDefault:"text"`
 	LogLevel            string   `env:"LOG_LEVEL" envDefault:"info"`
-	// APIDocs serves the OpenAPI document at GET /openapi.json (issue 14);
+	// APIDocs serves the OpenAPI document at GET /openapi.json (issue 14)
+	// and its interactive reference at GET /docs (issue 24);
 	// off by default so production does not advertise its surface.
 	APIDocs bool `env:"API_DOCS" envDefault:"false"`
 

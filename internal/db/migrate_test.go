@@ -61,6 +61,11 @@ var wantConstraints = map[string]bool{
 	"import_jobs_pkey": false, "import_jobs_status_check": false,
 	// Migration 10: re-created IINs.
 	"user_tombstones_pkey": false,
+	// Migration 11: deadlines, extensions, grade history (history keeps its rows: SET NULL).
+	"lessons_deadline_order": false, "lesson_extensions_pkey": false,
+	"lesson_extensions_lesson_id_fkey": true, "lesson_extensions_user_id_fkey": true, "lesson_extensions_granted_by_fkey": false,
+	"grade_history_pkey": false, "grade_history_kind_check": false, "grade_history_submission_id_fkey": false,
+	"grade_history_lesson_id_fkey": false, "grade_history_student_id_fkey": false, "grade_history_actor_id_fkey": false,
 }
 
 // wantIndexes are the SCHEMA.md indexes that are not behind a constraint,
@@ -80,11 +85,17 @@ var wantIndexes = map[string]bool{
 	"ix_refresh_families_user_id": false, "ix_refresh_tokens_family_id": false,
 	// Migration 10.
 	"ix_lessons_content_url": false,
+	// Migration 11.
+	"ix_lesson_extensions_user_id": false, "ix_grade_history_submission_id": false, "ix_grade_history_lesson_id": false,
+	"ix_grade_history_student_id": false, "ix_grade_history_actor_id": false,
 }
 
 var wantTables = []string{
 	"course_revision", // migration 9
-	"groups", "import_jobs", "lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
+	"grade_history",   // migration 11
+	"groups", "import_jobs",
+	"lesson_extensions", // migration 11
+	"lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
 	"questions", "refresh_families", "refresh_tokens", "results", "schema_migrations", "subject_group", "subjects", "submission_files",
 	"teacher_module", "tests", "user_group", "user_tombstones", "users",
 }

@@ -15,11 +15,12 @@ import (
 func TestAppendGradesMatchesEncodingJSON(t *testing.T) {
 	t.Parallel()
 	g4, frac := 4.0, 66.67
+	yes, no := true, false
 	at := &timefmt.Time{Time: time.Date(2025, 6, 4, 8, 30, 0, 5000, time.UTC)}
 	for _, gs := range [][]Grade{nil, {}, {
 		{SubmissionID: 1, LessonID: 2, LessonTitle: "Урок <1> & \"\\\u2028\xff\x1f", LessonType: "pdf", SubjectTitle: "С",
-			ModuleTitle: "М", Grade: &g4, SubmittedAt: at, Source: "submission"},
-		{SubmissionID: 3, LessonID: 2, LessonTitle: "", LessonType: "тест", Grade: &frac, Source: "test"},
+			ModuleTitle: "М", Grade: &g4, SubmittedAt: at, Source: "submission", DueAt: at, Late: &yes},
+		{SubmissionID: 3, LessonID: 2, LessonTitle: "", LessonType: "тест", Grade: &frac, Source: "test", Late: &no},
 		{SubmissionID: 4, LessonID: 5, Source: "submission"},
 	}} {
 		var buf bytes.Buffer

@@ -17,8 +17,12 @@ func TestStudentGrades(t *testing.T) {
 	hwLesson := env.ID(t, `INSERT INTO lessons (subject_id, title, type, content_url) VALUES ($1, 'Введение', 'pdf', '') RETURNING id`, subject)
 	testLesson := env.ID(t, `INSERT INTO lessons (subject_id, title, type, content_url) VALUES ($1, 'Итоговый тест', 'Тест', '') RETURNING id`, subject)
 	test := env.ID(t, `INSERT INTO tests (title, subject_id, lesson_id) VALUES ('Т', $1, $2) RETURNING id`, subject, testLesson)
-	graded := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id, grade, submitted_at)
-		VALUES ($1, $2, 5, '2025-06-05 10:00:00') RETURNING id`, hwLesson, student.ID)
+	// Issue 24: the homework lesson has a deadline, the graded submission
+	// came an hour late; the student has an extension on the test lesson.
+	env.Exec(t, `UPDATE lessons SET due_at = '2025-06-05 09:00:00' WHERE id = $1`, hwLesson)
+	env.Exec(t, `INSERT INTO lesson_extensions (lesson_id, user_id, due_at, granted_at) VALUES ($1, $2, '2025-06-07 00:00:00', '2025-06-01 00:00:00')`, testLesson, student.ID)
+	graded := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id, grade, submitted_at, late_seconds)
+		VALUES ($1, $2, 5, '2025-06-05 10:00:00', 3600) RETURNING id`, hwLesson, student.ID)
 	ungraded := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id) VALUES ($1, $2) RETURNING id`, hwLesson, student.ID)
 	env.Exec(t, `INSERT INTO lesson_submissions (lesson_id, user_id, grade) VALUES (NULL, $1, 3)`, student.ID)
 	env.Exec(t, `INSERT INTO lesson_submissions (lesson_id, user_id, grade) VALUES ($1, $2, 2)`, hwLesson, other.ID)
@@ -32,13 +36,17 @@ func TestStudentGrades(t *testing.T) {
 	list := env.Do(t, "GET", "/lessons/student/grades", student, nil).Status(t, 200).List(t)
 	want := []map[string]any{
 		{"submission_id": graded, "lesson_id": hwLesson, "lesson_title": "Введение", "lesson_type": "pdf",
-			"grade": 5.0, "submitted_at": "2025-06-05T10:00:00Z", "source": "submission"},
+			"grade": 5.0, "submitted_at": "2025-06-05T10:00:00Z", "source": "submission",
+			"due_at": "2025-06-05T09:00:00Z", "late": true},
 		{"submission_id": ungraded, "lesson_id": hwLesson, "lesson_title": "Введение", "lesson_type": "pdf",
-			"grade": nil, "submitted_at": nil, "source": "submission"},
+			"grade": nil, "submitted_at": nil, "source": "submission",
+			"due_at": "2025-06-05T09:00:00Z", "late": false},
 		{"submission_id": res1, "lesson_id": testLesson, "lesson_title": "Итоговый тест", "lesson_type": "тест",
-			"grade": 66.67, "submitted_at": "2025-06-06T09:00:00Z", "source": "test"},
+			"grade": 66.67, "submitted_at": "2025-06-06T09:00:00Z", "source": "test",
+			"due_at": "2025-06-07T00:00:00Z", "late": nil},
 		{"submission_id": res2, "lesson_id": testLesson, "lesson_title": "Итоговый тест", "lesson_type": "тест",
-			"grade": 100.0, "submitted_at": nil, "source": "test"},
+			"grade": 100.0, "submitted_at": nil, "source": "test",
+			"due_at": "2025-06-07T00:00:00Z", "late": nil},
 	}
 	if len(list) != len(want) {
 		t.Fatalf("%d entries, want %d: %v", len(list), len(want), list)

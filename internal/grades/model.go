@@ -23,6 +23,21 @@ type Grade struct {
 	SubmittedAt *timefmt.Time `json:"submitted_at" db:"submitted_at"`
 	// Source is "submission" or "test".
 	Source string `json:"source" db:"source"`
+	// Beyond the original (issue 24): the lesson's deadline as it applies
+	// to the student, and the submission's late flag (null for tests).
+	DueAt *timefmt.Time `json:"due_at" db:"due_at"`
+	Late  *bool         `json:"late" db:"late"`
+}
+
+// appendBoolPtr appends b as true, false or null.
+func appendBoolPtr(dst []byte, b *bool) []byte {
+	switch {
+	case b == nil:
+		return append(dst, "null"...)
+	case *b:
+		return append(dst, "true"...)
+	}
+	return append(dst, "false"...)
 }
 
 // appendGrades appends gs as web.JSON would write them (null when nil),
@@ -59,6 +74,10 @@ func appendGrades(dst []byte, gs []Grade) (out []byte, ok bool) {
 		dst = jsonw.TimePtr(dst, g.SubmittedAt)
 		dst = append(dst, `,"source":`...)
 		dst = jsonw.String(dst, g.Source)
+		dst = append(dst, `,"due_at":`...)
+		dst = jsonw.TimePtr(dst, g.DueAt)
+		dst = append(dst, `,"late":`...)
+		dst = appendBoolPtr(dst, g.Late)
 		dst = append(dst, '}')
 	}
 	return append(dst, ']'), true

@@ -79,6 +79,7 @@ const (
 	rawText
 	rawFloat8
 	rawTimestamptz
+	rawBool
 )
 
 var summaryColumns = [...]struct {
@@ -94,6 +95,8 @@ var summaryColumns = [...]struct {
 	{`,"grade":`, rawFloat8},
 	{`,"submitted_at":`, rawTimestamptz},
 	{`,"source":`, rawText},
+	{`,"due_at":`, rawTimestamptz},
+	{`,"late":`, rawBool},
 }
 
 // rawReadable reports whether every column comes as appendRawGrade reads it.
@@ -111,6 +114,8 @@ func rawReadable(fields []pgconn.FieldDescription) bool {
 			ok = binaryOf(pgtype.Float8OID)
 		case rawTimestamptz:
 			ok = binaryOf(pgtype.TimestamptzOID)
+		case rawBool:
+			ok = binaryOf(pgtype.BoolOID)
 		case rawText:
 			ok = f.Format == pgx.TextFormatCode || f.DataTypeOID == pgtype.TextOID ||
 				f.DataTypeOID == pgtype.VarcharOID || f.DataTypeOID == pgtype.BPCharOID
@@ -168,9 +173,20 @@ func appendRawGrade(dst []byte, vals [][]byte) ([]byte, error) {
 			}
 			us := int64(binary.BigEndian.Uint64(v))
 			if us == math.MaxInt64 || us == math.MinInt64 {
-				return nil, errors.New("submitted_at is infinite") // as scanning into a time.Time refuses it
+				return nil, errors.New("timestamp is infinite") // as scanning into a time.Time refuses it
 			}
 			dst = jsonw.Time(dst, timefmt.Time{Time: time.UnixMicro(us + pgEpochMicros)})
+		case rawBool:
+			switch {
+			case v == nil:
+				dst = append(dst, "null"...)
+			case len(v) != 1:
+				return nil, fmt.Errorf("bool of %d bytes", len(v))
+			case v[0] != 0:
+				dst = append(dst, "true"...)
+			default:
+				dst = append(dst, "false"...)
+			}
 		}
 	}
 	return append(dst, '}'), nil

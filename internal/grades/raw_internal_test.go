@@ -46,6 +46,11 @@ func TestAppendForUserMatchesScannedGrades(t *testing.T) {
 		`INSERT INTO results (user_id, lesson_id, score, submitted_at)
 		 SELECT $1, id, 66.67, '1999-12-31 23:59:59.5+00' FROM lessons WHERE type = 'тест'`,
 		`INSERT INTO results (user_id, lesson_id, score) SELECT $1, id, 1e-7 FROM lessons LIMIT 1`,
+		// Issue 24: deadlines (one from an extension), late and on-time submissions.
+		`UPDATE lessons SET due_at = '2025-06-05 09:00:00.5' WHERE id % 2 = 1`,
+		`INSERT INTO lesson_extensions (lesson_id, user_id, due_at, granted_at)
+		 SELECT id, $1, '2030-01-01 00:00:00', '2025-01-01 00:00:00' FROM lessons WHERE type = 'тест'`,
+		`UPDATE lesson_submissions SET late_seconds = 3600 WHERE lesson_id % 2 = 1`,
 	} {
 		var args []any
 		if strings.Contains(q, "$1") {

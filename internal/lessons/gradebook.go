@@ -19,6 +19,7 @@ import (
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/policy"
+	"platform/internal/timefmt"
 	"platform/internal/web"
 )
 
@@ -52,8 +53,9 @@ const (
 var gradebookFixedHeader = []string{"№", "ФИО", "ИИН", "Группы"}
 
 type gradebookLesson struct {
-	ID    int32  `db:"id"`
-	Title string `db:"title"`
+	ID    int32      `db:"id"`
+	Title string     `db:"title"`
+	DueAt *time.Time `db:"due_at"`
 }
 
 // gradebookRow is one student and its lesson cells (nil = empty), aligned
@@ -63,6 +65,7 @@ type gradebookRow struct {
 	IIN      string
 	Groups   string
 	Cells    []*float64
+	Late     []bool // per cell: the counted submission came after its deadline
 }
 
 // gradebook is GET /lessons/subjects/{subject_id}/gradebook[?format=xlsx|csv].
@@ -91,17 +94,43 @@ func (h *Handler) gradebook(w http.ResponseWriter, r *http.Request) error {
 	header := make([]string, 0, len(gradebookFixedHeader)+len(lessons)+2)
 	header = append(header, gradebookFixedHeader...)
 	ids := make([]int32, len(lessons))
+	titles := make([]string, len(lessons))
+	deadlines := false // issue 24: deadline in the lesson's header, and a "late" column
 	for i, l := range lessons {
-		header = append(header, l.Title)
+		titles[i] = l.Title
+		if l.DueAt != nil {
+			deadlines = true
+			titles[i] += " (срок " + timefmt.Format(*l.DueAt) + ")"
+		}
 		ids[i] = l.ID
 	}
+	header = append(header, titles...)
 	header = append(header, "Сумма", "Средний балл")
+	if deadlines {
+		header = append(header, gradebookLateHeader)
+	}
+	lateOf := func(row gradebookRow) (string, bool) {
+		if !deadlines {
+			return "", false
+		}
+		var late []string
+		for i, l := range row.Late {
+			if l {
+				late = append(late, lessons[i].Title)
+			}
+		}
+		return strings.Join(late, ", "), true
+	}
 
 	if format == "csv" {
-		return h.gradebookCSV(w, r, subject, ids, header, name)
+		return h.gradebookCSV(w, r, subject, ids, header, name, lateOf)
 	}
-	return h.gradebookXLSX(w, r, subject, ids, header, name)
+	return h.gradebookXLSX(w, r, subject, ids, header, name, lateOf)
 }
+
+// gradebookLateHeader heads the last column when a lesson of the subject
+// has a deadline: the titles of the lessons whose counted submission was late.
+const gradebookLateHeader = "Сдано с опозданием"
 
 // gradebookFormat reads ?format: absent or "xlsx" → xlsx, "csv" → csv.
 func gradebookFormat(r *http.Request) (string, error) {
@@ -120,7 +149,8 @@ func gradebookFormat(r *http.Request) (string, error) {
 // gradebookXLSX builds the workbook with the StreamWriter (rows go to
 // excelize's buffer, spilled to a temporary file when large) and writes it
 // once complete, so a failure midway is still a clean error response.
-func (h *Handler) gradebookXLSX(w http.ResponseWriter, r *http.Request, s policy.Subject, lessonIDs []int32, header []string, name fileName) error {
+func (h *Handler) gradebookXLSX(w http.ResponseWriter, r *http.Request, s policy.Subject, lessonIDs []int32, header []string, name fileName,
+	lateOf func(gradebookRow) (string, bool)) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	const sheet = "Журнал"
@@ -167,6 +197,9 @@ func (h *Handler) gradebookXLSX(w http.ResponseWriter, r *http.Request, s policy
 		} else {
 			vals = append(vals, nil, nil)
 		}
+		if late, ok := lateOf(row); ok {
+			vals = append(vals, late)
+		}
 		return put(vals)
 	})
 	if err != nil {
@@ -188,7 +221,8 @@ func (h *Handler) gradebookXLSX(w http.ResponseWriter, r *http.Request, s policy
 // titles included — starting with = + - @ tab or CR gets a leading
 // apostrophe so a spreadsheet does not run it as a formula (OWASP CSV
 // injection); grades and totals are numbers and stay as they are.
-func (h *Handler) gradebookCSV(w http.ResponseWriter, r *http.Request, s policy.Subject, lessonIDs []int32, header []string, name fileName) error {
+func (h *Handler) gradebookCSV(w http.ResponseWriter, r *http.Request, s policy.Subject, lessonIDs []int32, header []string, name fileName,
+	lateOf func(gradebookRow) (string, bool)) error {
 	out := &lazyWriter{w: w, start: func() { setDownload(w, contentTypeCSV, name); w.WriteHeader(http.StatusOK) }}
 	buf := bufio.NewWriterSize(out, 32<<10)
 	cw := csv.NewWriter(buf)
@@ -213,6 +247,9 @@ func (h *Handler) gradebookCSV(w http.ResponseWriter, r *http.Request, s policy.
 			rec = append(rec, strconv.FormatFloat(sum, 'f', -1, 64), strconv.FormatFloat(avg, 'f', -1, 64))
 		} else {
 			rec = append(rec, "", "")
+		}
+		if late, ok := lateOf(row); ok {
+			rec = append(rec, csvText(late))
 		}
 		return cw.Write(rec)
 	})
@@ -361,7 +398,7 @@ func (h *Handler) gradebookSubject(ctx context.Context, id int32) (policy.Subjec
 
 // gradebookLessons lists the subject's lessons by id.
 func (h *Handler) gradebookLessons(ctx context.Context, subjectID int32) ([]gradebookLesson, error) {
-	const q = `SELECT id, title FROM lessons WHERE subject_id = $1 ORDER BY id`
+	const q = `SELECT id, title, due_at FROM lessons WHERE subject_id = $1 ORDER BY id`
 	rows, err := h.pool.Query(ctx, q, subjectID)
 	if err != nil {
 		return nil, fmt.Errorf("lessons: gradebook lessons: %w", err)
@@ -392,14 +429,14 @@ WITH g AS (
     WHERE u.role = 'student'
     GROUP BY u.id, u.full_name, u.iin
 ), latest AS (
-    SELECT DISTINCT ON (user_id, lesson_id) user_id, lesson_id, value
+    SELECT DISTINCT ON (user_id, lesson_id) user_id, lesson_id, value, late
     FROM (
         SELECT ls.user_id, ls.lesson_id, ls.grade::double precision AS value,
-               ls.submitted_at AT TIME ZONE 'UTC' AS at, 0 AS kind, ls.id
+               ls.submitted_at AT TIME ZONE 'UTC' AS at, 0 AS kind, ls.id, ls.late_seconds IS NOT NULL AS late
         FROM lesson_submissions ls
         WHERE ls.lesson_id = ANY($3)
         UNION ALL
-        SELECT r.user_id, r.lesson_id, r.score, r.submitted_at, 1, r.id
+        SELECT r.user_id, r.lesson_id, r.score, r.submitted_at, 1, r.id, false
         FROM results r
         WHERE r.lesson_id = ANY($3)
     ) s
@@ -407,7 +444,8 @@ WITH g AS (
     ORDER BY user_id, lesson_id, at DESC NULLS LAST, kind DESC, id DESC
 )
 SELECT st.full_name, st.iin, st.groups,
-       array_agg(lt.value ORDER BY l.pos) FILTER (WHERE l.id IS NOT NULL) AS cells
+       array_agg(lt.value ORDER BY l.pos) FILTER (WHERE l.id IS NOT NULL) AS cells,
+       array_agg(coalesce(lt.late, false) ORDER BY l.pos) FILTER (WHERE l.id IS NOT NULL) AS late
 FROM st
 LEFT JOIN unnest($3::int[]) WITH ORDINALITY AS l(id, pos) ON true
 LEFT JOIN latest lt ON lt.user_id = st.id AND lt.lesson_id = l.id
@@ -421,12 +459,15 @@ ORDER BY st.full_name, st.id`
 	var row gradebookRow
 	n := 0
 	for rows.Next() {
-		row.Cells = row.Cells[:0]
-		if err := rows.Scan(&row.FullName, &row.IIN, &row.Groups, &row.Cells); err != nil {
+		row.Cells, row.Late = row.Cells[:0], row.Late[:0]
+		if err := rows.Scan(&row.FullName, &row.IIN, &row.Groups, &row.Cells, &row.Late); err != nil {
 			return fmt.Errorf("lessons: gradebook row: %w", err)
 		}
 		if len(row.Cells) != len(lessonIDs) { // no lessons: NULL array
 			row.Cells = make([]*float64, len(lessonIDs))
+		}
+		if len(row.Late) != len(lessonIDs) {
+			row.Late = make([]bool, len(lessonIDs))
 		}
 		n++
 		if err := fn(n, row); err != nil {

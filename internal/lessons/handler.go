@@ -66,6 +66,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 		in.Description = s
 	}
 	in.TestID, _ = o.Field("test_id").OptInt()
+	in.Deadlines, _, _ = readDeadlines(b, o)
 	if err := apperr.JoinInvalid(pathErr, b.Err()); err != nil {
 		return err
 	}

@@ -54,6 +54,11 @@ func (h *Handler) submitHomework(w http.ResponseWriter, r *http.Request) error {
 	if err := h.checkSubmissionCap(ctx, NewRepo(h.pool), lessonID, u.ID); err != nil {
 		return err
 	}
+	// The cut-off too (issue 24): refused before any upload, and decided
+	// again in the transaction that writes the row.
+	if _, err := checkCutoff(ctx, NewRepo(h.pool), lessonID, u.ID); err != nil {
+		return err
+	}
 	hw, err := h.receiveHomework(r, lessonID, u.ID)
 	if apperr.Is(err, apperr.KindInternal) && h.lessonGone(ctx, lessonID) {
 		// Deleting the lesson meanwhile removed its homework folder under the
@@ -76,7 +81,11 @@ func (h *Handler) submitHomework(w http.ResponseWriter, r *http.Request) error {
 			if err := h.checkSubmissionCap(ctx, repo, lessonID, u.ID); err != nil {
 				return err
 			}
-			_, err := repo.InsertSubmission(ctx, lessonID, u.ID, hw.comment, stored)
+			late, err := checkCutoff(ctx, repo, lessonID, u.ID)
+			if err != nil {
+				return err
+			}
+			_, err = repo.InsertSubmission(ctx, lessonID, u.ID, hw.comment, stored, late)
 			return err
 		})
 	}
@@ -325,12 +334,23 @@ func (h *Handler) deleteSubmission(w http.ResponseWriter, r *http.Request) error
 	}
 	var files purge.Files
 	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
-		owner, err := NewRepo(tx).LockSubmissionOwner(ctx, id)
+		repo := NewRepo(tx)
+		owner, err := repo.LockSubmissionOwner(ctx, id)
 		if err != nil {
 			return err
 		}
 		if u.Role != auth.Admin && (owner == nil || *owner != u.ID) {
 			return apperr.Forbidden("Недостаточно прав")
+		}
+		// A graded submission's grade goes with it: recorded (issue 24).
+		grade, err := repo.lockGrade(ctx, id)
+		if err != nil {
+			return err
+		}
+		if grade != nil {
+			if err := repo.recordHomework(ctx, id, u, grade, nil, endpointDeleteSubmission); err != nil {
+				return err
+			}
 		}
 		files, err = purge.Submissions(ctx, tx, []int32{id})
 		return err
@@ -340,30 +360,4 @@ func (h *Handler) deleteSubmission(w http.ResponseWriter, r *http.Request) error
 	}
 	files.Remove(ctx, h.store)
 	return web.OK(w, web.Detail{Detail: "Работа удалена"})
-}
-
-// grade is PATCH /lessons/submission/{submission_id}/grade.
-func (h *Handler) grade(w http.ResponseWriter, r *http.Request) error {
-	ctx, u := r.Context(), auth.MustUser(r.Context())
-	id, pathErr := web.PathID(r, "submission_id")
-	b, err := web.ReadJSON(r)
-	if err != nil {
-		return err
-	}
-	grade, _ := b.Root().Object().Field("grade").Int()
-	if err := apperr.JoinInvalid(pathErr, b.Err()); err != nil {
-		return err
-	}
-	repo := NewRepo(h.pool)
-	subject, err := repo.SubmissionSubject(ctx, id)
-	if err != nil {
-		return err
-	}
-	if !policy.CanManage(u, subject) {
-		return apperr.Forbidden("Нет доступа к оценке")
-	}
-	if err := repo.SetGrade(ctx, id, grade); err != nil {
-		return err
-	}
-	return web.OK(w, web.Detail{Detail: "Оценка сохранена"})
 }

@@ -199,7 +199,8 @@ func TestMySubmissions(t *testing.T) {
 		t.Fatalf("%d submissions, want 2", len(list))
 	}
 	newest, older := list[0].(map[string]any), list[1].(map[string]any)
-	wantKeys(t, newest, "id", "lesson_id", "user_id", "files", "comment", "grade", "student_name", "submitted_at")
+	wantKeys(t, newest, "id", "lesson_id", "user_id", "files", "comment", "grade", "student_name", "submitted_at",
+		"due_at", "cutoff_at", "late", "late_seconds")
 	if newest["id"] != float64(second) || newest["grade"] != float64(5) || newest["comment"] != nil ||
 		newest["submitted_at"] != "2025-06-06T10:00:00.5Z" || len(newest["files"].([]any)) != 0 || newest["student_name"] != nil {
 		t.Fatalf("newest %v", newest)
@@ -240,7 +241,8 @@ func TestLessonSubmissions(t *testing.T) {
 			t.Fatalf("%d rows", len(list))
 		}
 		first := list[0].(map[string]any)
-		wantKeys(t, first, "id", "lesson_id", "user_id", "files", "comment", "grade", "student_name", "submitted_at")
+		wantKeys(t, first, "id", "lesson_id", "user_id", "files", "comment", "grade", "student_name", "submitted_at",
+			"due_at", "cutoff_at", "late", "late_seconds")
 		if first["id"] != float64(a) || first["student_name"] != "Иванов Иван Иванович" ||
 			first["submitted_at"] != "2025-06-05T10:00:00Z" || len(first["files"].([]any)) != 1 {
 			t.Fatalf("first %v", first)

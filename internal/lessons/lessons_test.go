@@ -21,7 +21,7 @@ func TestCreateLesson(t *testing.T) {
 		m := f.env.Do(t, "POST", path, f.teacher, map[string]any{
 			"title": "Дроби", "type": "pdf", "content_url": "/static/lesson_docs/a.pdf", "description": "Описание",
 		}).Status(t, 200).Map(t)
-		wantKeys(t, m, "id", "title", "description", "type", "content_url", "subject_id", "created_at", "result")
+		wantKeys(t, m, "id", "title", "description", "type", "content_url", "subject_id", "created_at", "result", "due_at", "cutoff_at")
 		if m["title"] != "Дроби" || m["type"] != "pdf" || m["content_url"] != "/static/lesson_docs/a.pdf" ||
 			m["description"] != "Описание" || m["subject_id"] != float64(f.subjectID) || m["result"] != nil {
 			t.Fatalf("lesson %v", m)
@@ -123,7 +123,7 @@ func TestGetLesson(t *testing.T) {
 
 	t.Run("student with access: the latest own result", func(t *testing.T) {
 		m := f.env.Do(t, "GET", path, f.student, nil).Status(t, 200).Map(t)
-		wantKeys(t, m, "id", "title", "description", "type", "content_url", "subject_id", "created_at", "result")
+		wantKeys(t, m, "id", "title", "description", "type", "content_url", "subject_id", "created_at", "result", "due_at", "cutoff_at")
 		if m["id"] != float64(f.lessonID) || m["title"] != "Введение" || m["type"] != "video" ||
 			m["content_url"] != "https://video" || m["description"] != nil || m["subject_id"] != float64(f.subjectID) ||
 			m["created_at"] != "2025-06-04T08:30:00Z" {

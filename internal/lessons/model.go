@@ -23,6 +23,13 @@ type Submission struct {
 	Grade       *int32           `json:"grade" db:"grade"`
 	StudentName *string          `json:"student_name" db:"student_name"`
 	SubmittedAt *timefmt.Time    `json:"submitted_at" db:"submitted_at"`
+	// Beyond the original (issue 24): the student's effective deadline
+	// (their extension's or the lesson's), and whether the submission came
+	// after it, by how many whole seconds (null when on time).
+	DueAt       *timefmt.Time `json:"due_at" db:"due_at"`
+	CutoffAt    *timefmt.Time `json:"cutoff_at" db:"cutoff_at"`
+	Late        bool          `json:"late" db:"late"`
+	LateSeconds *int32        `json:"late_seconds" db:"late_seconds"`
 }
 
 // TestResult is a row of GET /lessons/{id}/submissions/tests.
@@ -43,6 +50,7 @@ type newLesson struct {
 	ContentURL  string
 	Description *string
 	TestID      *int32
+	Deadlines   deadlines // issue 24, optional
 }
 
 // testLessonType marks a test lesson; only then is test_id honoured (API.md §8).

@@ -29,15 +29,18 @@ func NewRepo(q db.DBTX) *Repo { return &Repo{q: q} }
 var errNoLesson = errors.New("lessons: no such lesson")
 
 // Lesson reads lesson id with the caller's latest result for it, in one
-// query; a result without submitted_at ranks last, as in the catalog's trees
+// query, and the deadlines as they apply to the caller (their extension's
+// times replacing the lesson's); a result without submitted_at ranks last, as in the catalog's trees
 // (GET /access/lessons/{id} answers the same result). For a student (§0.6
 // "read lesson") the row is only found when one of their groups reaches the
 // lesson's subject, so a hidden lesson looks missing.
 func (repo *Repo) Lesson(ctx context.Context, userID, id int32, student bool) (catalog.Lesson, error) {
 	const q = `
 SELECT l.id, l.title, l.description, l.type, l.content_url, l.subject_id, l.created_at,
-       r.id, r.user_id, r.lesson_id, r.test_id, r.score, r.submitted_at
+       r.id, r.user_id, r.lesson_id, r.test_id, r.score, r.submitted_at,
+       coalesce(e.due_at, l.due_at), coalesce(e.cutoff_at, l.cutoff_at)
 FROM lessons l
+LEFT JOIN lesson_extensions e ON e.lesson_id = l.id AND e.user_id = $1
 LEFT JOIN LATERAL (
     SELECT id, user_id, lesson_id, test_id, score, submitted_at
     FROM results
@@ -57,7 +60,7 @@ WHERE l.id = $2
 	)
 	err := repo.q.QueryRow(ctx, q, userID, id, student).Scan(
 		&l.ID, &l.Title, &l.Description, &l.Type, &l.ContentURL, &l.SubjectID, &l.CreatedAt,
-		&res.ID, &res.UserID, &res.LessonID, &res.TestID, &res.Score, &res.SubmittedAt)
+		&res.ID, &res.UserID, &res.LessonID, &res.TestID, &res.Score, &res.SubmittedAt, &l.DueAt, &l.CutoffAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return catalog.Lesson{}, errNoLesson
 	}
@@ -89,10 +92,11 @@ func (repo *Repo) LockTestSubject(ctx context.Context, testID int32) (int32, err
 // InsertLesson creates a lesson in the subject.
 func (repo *Repo) InsertLesson(ctx context.Context, subjectID int32, in newLesson) (catalog.Lesson, error) {
 	const q = `
-INSERT INTO lessons (subject_id, title, type, description, content_url, created_at)
-VALUES ($1, $2, $3, $4, $5, now() AT TIME ZONE 'UTC')
-RETURNING id, title, description, type, content_url, subject_id, created_at`
-	rows, err := repo.q.Query(ctx, q, subjectID, in.Title, in.Type, in.Description, in.ContentURL)
+INSERT INTO lessons (subject_id, title, type, description, content_url, created_at, due_at, cutoff_at)
+VALUES ($1, $2, $3, $4, $5, now() AT TIME ZONE 'UTC', $6::timestamp, $7::timestamp)
+RETURNING id, title, description, type, content_url, subject_id, created_at, due_at, cutoff_at`
+	rows, err := repo.q.Query(ctx, q, subjectID, in.Title, in.Type, in.Description, in.ContentURL,
+		naive(in.Deadlines.Due), naive(in.Deadlines.Cutoff))
 	if err != nil {
 		return catalog.Lesson{}, fmt.Errorf("lessons: insert lesson: %w", err)
 	}
@@ -119,16 +123,16 @@ func (repo *Repo) AttachTest(ctx context.Context, testID, lessonID int32) error 
 // InsertSubmission records a homework submission and its files (stored
 // strings, in upload order) and returns its id. It takes two statements:
 // run it in a transaction.
-func (repo *Repo) InsertSubmission(ctx context.Context, lessonID, userID int32, comment *string, paths []string) (int32, error) {
+func (repo *Repo) InsertSubmission(ctx context.Context, lessonID, userID int32, comment *string, paths []string, lateSeconds *int32) (int32, error) {
 	const insertSubmission = `
-INSERT INTO lesson_submissions (lesson_id, user_id, comment, submitted_at)
-VALUES ($1, $2, $3, now() AT TIME ZONE 'UTC')
+INSERT INTO lesson_submissions (lesson_id, user_id, comment, submitted_at, late_seconds)
+VALUES ($1, $2, $3, now() AT TIME ZONE 'UTC', $4)
 RETURNING id`
 	const insertFiles = `
 INSERT INTO submission_files (submission_id, file_path)
 SELECT $1, p FROM unnest($2::text[]) WITH ORDINALITY AS f(p, n) ORDER BY n`
 	var id int32
-	err := repo.q.QueryRow(ctx, insertSubmission, lessonID, userID, comment).Scan(&id)
+	err := repo.q.QueryRow(ctx, insertSubmission, lessonID, userID, comment, lateSeconds).Scan(&id)
 	switch {
 	case db.IsForeignKeyViolation(err, "lesson_submissions_lesson_id_fkey"):
 		return 0, apperr.NotFound("Урок не найден") // deleted while the files streamed in
@@ -179,10 +183,12 @@ WHERE sf.submission_id IN (
     LIMIT $3 OFFSET $4)
 ORDER BY sf.id`
 	const q = `
-SELECT id, lesson_id, user_id, comment, grade, NULL::text AS student_name, submitted_at
-FROM lesson_submissions
-WHERE lesson_id = $1 AND user_id = $2
-ORDER BY submitted_at DESC, id DESC
+SELECT ls.id, ls.lesson_id, ls.user_id, ls.comment, ls.grade, NULL::text AS student_name, ls.submitted_at,
+       ` + effectiveDeadlineColumns + `
+FROM lesson_submissions ls
+` + effectiveDeadlineJoins + `
+WHERE ls.lesson_id = $1 AND ls.user_id = $2
+ORDER BY ls.submitted_at DESC, ls.id DESC
 LIMIT $3 OFFSET $4`
 	files, err := repo.submissionFiles(ctx, filesQ, lessonID, userID, page.Limit, page.Offset)
 	if err != nil {
@@ -190,6 +196,15 @@ LIMIT $3 OFFSET $4`
 	}
 	return repo.streamSubmissions(ctx, q, files, nil, web.FullPage, yield, lessonID, userID, page.Limit, page.Offset)
 }
+
+// effectiveDeadlineColumns are a submission's deadline fields (issue 24):
+// its student's extension or its lesson's, and the late flag stored at
+// submit time; they need effectiveDeadlineJoins on ls.
+const effectiveDeadlineColumns = `coalesce(dx.due_at, dl.due_at) AS due_at, coalesce(dx.cutoff_at, dl.cutoff_at) AS cutoff_at,
+       ls.late_seconds IS NOT NULL AS late, ls.late_seconds`
+
+const effectiveDeadlineJoins = `LEFT JOIN lessons dl ON dl.id = ls.lesson_id
+LEFT JOIN lesson_extensions dx ON dx.lesson_id = ls.lesson_id AND dx.user_id = ls.user_id`
 
 // LessonSubmissions streams the page of the lesson's submissions with the
 // student's name, by id, keeping only names containing search
@@ -205,9 +220,11 @@ JOIN lesson_submissions ls ON ls.id = sf.submission_id
 WHERE ls.lesson_id = $1
 ORDER BY sf.id`
 	const q = `
-SELECT ls.id, ls.lesson_id, ls.user_id, ls.comment, ls.grade, u.full_name AS student_name, ls.submitted_at
+SELECT ls.id, ls.lesson_id, ls.user_id, ls.comment, ls.grade, u.full_name AS student_name, ls.submitted_at,
+       ` + effectiveDeadlineColumns + `
 FROM lesson_submissions ls
 LEFT JOIN users u ON u.id = ls.user_id
+` + effectiveDeadlineJoins + `
 WHERE ls.lesson_id = $1
 ORDER BY ls.id`
 	keep := func(Submission) bool { return true }
@@ -337,19 +354,6 @@ WHERE ls.id = $1`
 	return s, err
 }
 
-// SetGrade grades submission id.
-func (repo *Repo) SetGrade(ctx context.Context, id, grade int32) error {
-	const q = `UPDATE lesson_submissions SET grade = $2 WHERE id = $1`
-	tag, err := repo.q.Exec(ctx, q, id, grade)
-	if err != nil {
-		return fmt.Errorf("lessons: set grade: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return errNoSubmission()
-	}
-	return nil
-}
-
 // errNoResult is the 404 of DELETE /lessons/result/{id}.
 func errNoResult() error { return apperr.NotFound("Результат не найден") }
 
@@ -386,17 +390,4 @@ func (repo *Repo) optionalSubject(ctx context.Context, q string, id int32) (s po
 		s.ID, s.ModuleID = *sid, *mid
 	}
 	return s, true, nil
-}
-
-// DeleteResult deletes result id.
-func (repo *Repo) DeleteResult(ctx context.Context, id int32) error {
-	const q = `DELETE FROM results WHERE id = $1`
-	tag, err := repo.q.Exec(ctx, q, id)
-	if err != nil {
-		return fmt.Errorf("lessons: delete result: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return errNoResult()
-	}
-	return nil
 }

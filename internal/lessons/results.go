@@ -47,7 +47,7 @@ func (h *Handler) deleteResult(w http.ResponseWriter, r *http.Request) error {
 	case !policy.CanManage(u, subject):
 		return apperr.Forbidden("Нет доступа к удалению")
 	}
-	if err := repo.DeleteResult(ctx, id); err != nil {
+	if err := repo.deleteResultRecorded(ctx, id, u); err != nil {
 		return err
 	}
 	return web.OK(w, web.Detail{Detail: "Результат удалён"})

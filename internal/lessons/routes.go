@@ -23,4 +23,13 @@ func (h *Handler) Routes(r chi.Router, g auth.Guards) {
 	r.With(g.Teacher).Patch("/submission/{submission_id}/grade", web.Handle(h.grade))
 	r.With(g.Teacher).Delete("/result/{result_id}", web.Handle(h.deleteResult))
 	r.With(g.Teacher).Get("/subjects/{subject_id}/gradebook", web.Handle(h.gradebook))
+
+	// Beyond the original (issue 24): deadlines, extensions, grade history.
+	r.With(g.Teacher).Patch("/{lesson_id}/deadlines", web.Handle(h.setDeadlines))
+	r.With(g.Teacher).Get("/{lesson_id}/extensions", web.Handle(h.listExtensions))
+	r.With(g.Teacher).Put("/{lesson_id}/extensions/{user_id}", web.Handle(h.putExtension))
+	r.With(g.Teacher).Delete("/{lesson_id}/extensions/{user_id}", web.Handle(h.deleteExtension))
+	r.With(g.Teacher).Delete("/submission/{submission_id}/grade", web.Handle(h.clearGrade))
+	r.With(g.Authn).Get("/submission/{submission_id}/history", web.Handle(h.history))
+	r.With(g.Teacher).Get("/{lesson_id}/history", web.Handle(h.lessonHistory))
 }

@@ -57,6 +57,11 @@ func routes(r chi.Router, d Deps) {
 			panic(err)
 		}
 		r.Method(http.MethodGet, "/openapi.json", docs)
+		// The interactive reference of the document (issue 24).
+		ref := openapi.DocsHandler()
+		r.Method(http.MethodGet, "/docs", ref)
+		r.Method(http.MethodGet, "/docs/redoc.standalone.js", ref)
+		r.Method(http.MethodGet, "/docs/LICENSE", ref)
 	}
 
 	g.Mount(r, "/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle, auth.NewSessions(d.Pool, d.Tokens)).Routes)
