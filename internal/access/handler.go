@@ -46,9 +46,13 @@ type Handler struct {
 }
 
 // NewHandler returns the /access handler on the pool, with its own tree
-// cache (one per server instance).
-func NewHandler(pool *db.Pool) *Handler {
-	return &Handler{pool: pool, repo: NewRepo(pool), tree: catalog.NewTree(pool, catalog.DefaultCacheBytes)}
+// cache (one per server instance) of at most cacheBytes (0:
+// catalog.DefaultCacheBytes).
+func NewHandler(pool *db.Pool, cacheBytes int) *Handler {
+	if cacheBytes <= 0 {
+		cacheBytes = catalog.DefaultCacheBytes
+	}
+	return &Handler{pool: pool, repo: NewRepo(pool), tree: catalog.NewTree(pool, cacheBytes)}
 }
 
 // overview: GET /access-overview (admin).
