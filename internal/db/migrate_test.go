@@ -76,6 +76,8 @@ var wantIndexes = map[string]bool{
 	"ix_user_group_group_id": false, "ix_module_group_group_id": false, "ix_teacher_module_teacher_id": false,
 	// Migration 7.
 	"ix_refresh_families_user_id": false, "ix_refresh_tokens_family_id": false,
+	// Migration 13 (issue 20: the orphan sweep's batched checks).
+	"ix_submission_files_file_path": false, "ix_users_photo": false, "ix_lessons_content_url": false,
 }
 
 var wantTables = []string{

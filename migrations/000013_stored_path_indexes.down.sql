@@ -1,0 +1,3 @@
+DROP INDEX IF EXISTS ix_lessons_content_url;
+DROP INDEX IF EXISTS ix_users_photo;
+DROP INDEX IF EXISTS ix_submission_files_file_path;
