@@ -15,7 +15,7 @@ import (
 
 // DefaultCacheBytes bounds a Tree's fragments when the configuration does
 // not (TREE_CACHE_MB, whose default is the same): 96 MiB holds a district's
-// whole catalogue — 1,000 modules × 10 subjects × 20 lessons, about 72 KB
+// whole catalogue — 1,000 modules × 10 subjects × 20 lessons, about 41 KB
 // of fragments per module (measured by make bench) — so students in
 // different groups share fragments instead of evicting one another.
 const DefaultCacheBytes = 96 << 20

@@ -41,7 +41,7 @@ run_set() {
 	local dir=$root/$set
 	running=$dir/data
 	pg_start "$dir/data" "$port" "fsync = off" "shared_buffers = 128MB" \
-		"shared_preload_libraries = 'pg_stat_statements'" "pg_stat_statements.track = all" >/dev/null
+		"shared_preload_libraries = 'pg_stat_statements'" "pg_stat_statements.track = top" >/dev/null
 	local db="postgres://$PG_DB_USER@127.0.0.1:$port/platform?sslmode=disable"
 	mkdir -p "$work/static-$set" "$work/sweep-$set"
 	pg_log "$set: migrating (first run on a set builds migration 13's indexes)"

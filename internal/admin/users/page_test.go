@@ -15,7 +15,8 @@ func TestListUsersPagedInSQL(t *testing.T) {
 	env := apitest.New(t)
 	admin := env.User(t, auth.Admin)
 	env.Exec(t, `INSERT INTO users (full_name, iin, role, hashed_password)
-SELECT 'U' || i, lpad(i::text, 12, '9'), 'student', 'x' FROM generate_series(1, 400) i`)
+SELECT 'U' || i, '5' || lpad(i::text, 11, '0'), 'student', 'x' FROM generate_series(1, 400) i`)
+	env.Exec(t, `ANALYZE users`)
 	var ids []int32
 	rows, err := env.Pool.Query(t.Context(), `SELECT id FROM users ORDER BY id`)
 	if err != nil {
