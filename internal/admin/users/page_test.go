@@ -15,7 +15,7 @@ func TestListUsersPagedInSQL(t *testing.T) {
 	env := apitest.New(t)
 	admin := env.User(t, auth.Admin)
 	env.Exec(t, `INSERT INTO users (full_name, iin, role, hashed_password)
-SELECT 'U' || i, '5' || lpad(i::text, 11, '0'), 'student', 'x' FROM generate_series(1, 400) i`)
+SELECT 'U' || i, '5' || lpad(i::text, 11, '0'), 'student', 'x' FROM generate_series(1, 20000) i`)
 	env.Exec(t, `ANALYZE users`)
 	var ids []int32
 	rows, err := env.Pool.Query(t.Context(), `SELECT id FROM users ORDER BY id`)
@@ -42,8 +42,8 @@ SELECT 'U' || i, '5' || lpad(i::text, 11, '0'), 'student', 'x' FROM generate_ser
 			t.Fatalf("item %d: id %d, want %d", i, got, ids[100+i])
 		}
 	}
-	// The admin's own lookup (auth) reads one row; the page ~105 by index.
-	if read > 150 {
+	// The page reads ~105 rows by the primary key (and authentication one).
+	if read > 1000 { // a whole-table read is 20,000
 		t.Errorf("one page read %d users rows of %d", read, len(ids))
 	}
 
