@@ -13,6 +13,8 @@ import (
 // reads the page's rows, not the whole table (issue 20).
 func (e *Env) RowsRead(t testing.TB, table string, atLeast int64) int64 {
 	t.Helper()
+	// A backend flushes its statistics when idle, at most once a second.
+	time.Sleep(1200 * time.Millisecond)
 	var last int64 = -1
 	for range 40 {
 		var n int64
@@ -26,7 +28,7 @@ FROM pg_stat_user_tables WHERE relname = $1`, table).Scan(new(bool), &n)
 			return n
 		}
 		last = n
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond)
 	}
 	return last
 }
