@@ -5,11 +5,17 @@
 # the table, and stops everything.
 #
 #   loadtest/bench.sh [-duration 10s] [-conns 8] [-load 0.25]    (make bench ARGS='-duration 20s')
+#   loadtest/bench.sh -district [-duration 5s]                    (make bench ARGS=-district)
 #
 # Run it on an otherwise idle machine: the ratios are what is comparable between runs.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# -district: issue 20's two-set table (SMALL and DISTRICT) instead.
+if [ "${1:-}" = "-district" ]; then
+	shift
+	exec bash loadtest/district/bench.sh "$@"
+fi
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh
 ensure_go

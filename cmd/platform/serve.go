@@ -71,6 +71,7 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 		"pool_min", cfg.DBPoolSize, "pool_max", cfg.DBPoolSize+cfg.DBMaxOverflow,
 		"bcrypt_cost", cfg.BcryptCost, "default_password_cost", cfg.DefaultPasswordCost,
 		"login_concurrency", cfg.LoginConcurrency, "login_max_wait", cfg.LoginMaxWait().String())
+	setMemoryLimit(cfg, log)
 
 	if cfg.MigrateOnStart {
 		if err := db.Migrate(ctx, cfg.DatabaseURL, log); err != nil {
@@ -141,9 +142,10 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 			IINLookupsPerMinute:     cfg.IINLookupsPerMinute,
 			IINLookupBurst:          cfg.IINLookupBurst,
 		},
-		Ready:   probe.Check,
-		Metrics: m,
-		APIDocs: cfg.APIDocs,
+		Ready:          probe.Check,
+		Metrics:        m,
+		APIDocs:        cfg.APIDocs,
+		TreeCacheBytes: cfg.TreeCacheBytes(),
 	})
 	if cfg.DebugAddr != "" {
 		stopDebug, err := serveDebug(cfg.DebugAddr, m.Debug(), log)

@@ -264,3 +264,30 @@ func TestRoutingBeforeAuth(t *testing.T) {
 	// A bad token on a known route is a 401 with the token text.
 	env.Do(t, "GET", "/access/my-modules", apitest.User{Token: "x"}, nil).Error(t, 401, "Вы не авторизованы")
 }
+
+// Issue 20: the overview takes ?limit/?offset, cut in SQL, and without them
+// still lists every module.
+func TestOverviewPaged(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	admin := env.User(t, auth.Admin)
+	env.Exec(t, `INSERT INTO modules (title) SELECT 'M' || i FROM generate_series(1, 130) i`)
+	env.Exec(t, `INSERT INTO subjects (module_id, title) SELECT id, 'S' FROM modules`)
+	first := env.ID(t, `SELECT min(id) FROM modules`)
+	var page struct {
+		Modules []struct {
+			ModuleID int32 `json:"module_id"`
+			Subjects []any `json:"subjects"`
+		} `json:"modules"`
+	}
+	env.Do(t, "GET", "/access/access-overview?limit=3&offset=120", admin, nil).Status(t, 200).Decode(t, &page)
+	if len(page.Modules) != 3 || page.Modules[0].ModuleID != first+120 || len(page.Modules[2].Subjects) != 1 {
+		t.Fatalf("page %+v", page)
+	}
+	env.Do(t, "GET", "/access/access-overview", admin, nil).Status(t, 200).Decode(t, &page)
+	if len(page.Modules) != 130 || page.Modules[129].ModuleID != first+129 {
+		t.Fatalf("full overview of %d", len(page.Modules))
+	}
+	jsonEq(t, env.Do(t, "GET", "/access/access-overview?offset=500", admin, nil), `{"modules": []}`)
+	env.Do(t, "GET", "/access/access-overview?limit=0", admin, nil).HasIssue(t, "greater_than_equal", "query.limit")
+}

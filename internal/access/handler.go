@@ -6,7 +6,9 @@
 package access
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -46,18 +48,60 @@ type Handler struct {
 }
 
 // NewHandler returns the /access handler on the pool, with its own tree
-// cache (one per server instance).
-func NewHandler(pool *db.Pool) *Handler {
-	return &Handler{pool: pool, repo: NewRepo(pool), tree: catalog.NewTree(pool, catalog.DefaultCacheBytes)}
+// cache (one per server instance) of at most cacheBytes (0:
+// catalog.DefaultCacheBytes).
+func NewHandler(pool *db.Pool, cacheBytes int) *Handler {
+	if cacheBytes <= 0 {
+		cacheBytes = catalog.DefaultCacheBytes
+	}
+	return &Handler{pool: pool, repo: NewRepo(pool), tree: catalog.NewTree(pool, cacheBytes)}
 }
 
-// overview: GET /access-overview (admin).
+// overview: GET /access-overview (admin): {"modules": [...]}, the page
+// of modules (?limit/?offset, additive; without them every module) written
+// as it is read.
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request) error {
-	o, err := h.repo.Overview(r.Context())
+	page, err := web.ParsePage(r)
 	if err != nil {
 		return err
 	}
-	return web.OK(w, o)
+	bw := web.Writer(w)
+	defer web.ReleaseWriter(bw)
+	started := false
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // as web.OK writes
+	err = h.repo.Overview(r.Context(), page, func(m overviewModule) error {
+		buf.Reset()
+		if err := enc.Encode(m); err != nil {
+			return err
+		}
+		b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		if !started {
+			started = true
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = bw.WriteString(`{"modules":[`)
+		} else {
+			_ = bw.WriteByte(',')
+		}
+		_, err = bw.Write(b)
+		return err
+	})
+	switch {
+	case err == nil && !started:
+		return web.OK(w, overview{Modules: []overviewModule{}})
+	case err == nil:
+		_, _ = bw.WriteString("]}")
+		return bw.Flush()
+	case !started:
+		return err
+	default:
+		if r.Context().Err() == nil {
+			web.Logger(r.Context()).Error("overview cut short", "error", err)
+		}
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // groupToModule: POST /admin/group-to-module (admin) → ModuleResponse.
@@ -188,11 +232,41 @@ func (h *Handler) modules(w http.ResponseWriter, r *http.Request, f catalog.Filt
 		}
 		f.ModuleIDs = ids
 	}
-	body, err := h.tree.Modules(ctx, f)
-	if err != nil {
+	return streamTree(w, r, h.tree, f)
+}
+
+// streamTree writes the trees f selects as they are read, a chunk of
+// modules at a time (catalog.Tree.Stream), through one pooled buffered
+// writer. An error before the first byte is an ordinary error response;
+// after it the status is sent, so the connection is cut and the client sees
+// a truncated body, never a well-formed wrong one.
+func streamTree(w http.ResponseWriter, r *http.Request, tree *catalog.Tree, f catalog.Filter) error {
+	bw := web.Writer(w)
+	defer web.ReleaseWriter(bw)
+	started := false
+	err := tree.Stream(r.Context(), f, func(p []byte) error {
+		if !started {
+			started = true
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+		}
+		_, err := bw.Write(p)
 		return err
+	})
+	if err == nil {
+		err = bw.Flush()
 	}
-	return web.Parts(w, body...)
+	switch {
+	case err == nil:
+		return nil
+	case !started:
+		return err
+	default:
+		if r.Context().Err() == nil {
+			web.Logger(r.Context()).Error("module tree cut short", "error", err)
+		}
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // myModule: GET /my-modules/{module_id} (auth; read module) → the module

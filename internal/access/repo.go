@@ -10,6 +10,7 @@ import (
 	"platform/internal/catalog"
 	"platform/internal/db"
 	"platform/internal/policy"
+	"platform/internal/web"
 )
 
 // errNotFound reports that a row the statement needed does not exist (or
@@ -26,45 +27,74 @@ type Repo struct {
 // NewRepo returns a Repo running on q (a pool or a transaction).
 func NewRepo(q db.DBTX) *Repo { return &Repo{q: q} }
 
-// Overview reads every module with its group links and its subjects (with
-// teacher and group links), in four queries whatever the data size.
-func (repo *Repo) Overview(ctx context.Context) (overview, error) {
-	const modulesSQL = `SELECT id, title FROM modules ORDER BY id`
+// overviewChunk is how many modules Overview reads per round of statements.
+const overviewChunk = 100
+
+// Overview hands the page of modules (by id, LIMIT/OFFSET in SQL) to fn with
+// their group links and subjects (with teacher and group links), a chunk of
+// modules at a time in four statements each, so neither a page nor the
+// whole overview is ever in memory at once.
+func (repo *Repo) Overview(ctx context.Context, p web.Page, fn func(overviewModule) error) error {
+	const idsSQL = `SELECT id FROM modules ORDER BY id LIMIT $1 OFFSET $2`
+	rows, err := repo.q.Query(ctx, idsSQL, p.Limit, p.Offset)
+	if err != nil {
+		return fmt.Errorf("access: overview: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return fmt.Errorf("access: overview: %w", err)
+	}
+	for len(ids) > 0 {
+		chunk := ids[:min(overviewChunk, len(ids))]
+		ids = ids[len(chunk):]
+		if err := repo.overviewChunk(ctx, chunk, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// overviewChunk reads the overview of the modules of ids.
+func (repo *Repo) overviewChunk(ctx context.Context, ids []int32, fn func(overviewModule) error) error {
+	const modulesSQL = `SELECT id, title FROM modules WHERE id = ANY($1) ORDER BY id`
 	const subjectsSQL = `
 SELECT s.id, s.title, s.module_id, u.id AS teacher_id, u.full_name AS teacher_name
 FROM subjects s LEFT JOIN users u ON u.id = s.teacher_id
+WHERE s.module_id = ANY($1)
 ORDER BY s.id`
 	const moduleLinksSQL = `
 SELECT mg.module_id AS owner_id, g.id, g.name
 FROM module_group mg JOIN groups g ON g.id = mg.group_id
+WHERE mg.module_id = ANY($1)
 ORDER BY g.id`
 	const subjectLinksSQL = `
 SELECT sg.subject_id AS owner_id, g.id, g.name
 FROM subject_group sg JOIN groups g ON g.id = sg.group_id
+WHERE sg.subject_id IN (SELECT id FROM subjects WHERE module_id = ANY($1))
 ORDER BY g.id`
-	modules, err := collect[moduleTitle](ctx, repo.q, modulesSQL)
+	modules, err := collect[moduleTitle](ctx, repo.q, modulesSQL, ids)
 	if err != nil {
-		return overview{}, err
+		return err
 	}
-	subjects, err := collect[overviewSubjectRow](ctx, repo.q, subjectsSQL)
+	subjects, err := collect[overviewSubjectRow](ctx, repo.q, subjectsSQL, ids)
 	if err != nil {
-		return overview{}, err
+		return err
 	}
-	moduleLinks, err := collect[groupLink](ctx, repo.q, moduleLinksSQL)
+	moduleLinks, err := collect[groupLink](ctx, repo.q, moduleLinksSQL, ids)
 	if err != nil {
-		return overview{}, err
+		return err
 	}
-	subjectLinks, err := collect[groupLink](ctx, repo.q, subjectLinksSQL)
+	subjectLinks, err := collect[groupLink](ctx, repo.q, subjectLinksSQL, ids)
 	if err != nil {
-		return overview{}, err
+		return err
 	}
 
 	moduleGroups, subjectGroups := byOwner(moduleLinks), byOwner(subjectLinks)
-	out := overview{Modules: make([]overviewModule, len(modules))}
+	out := make([]overviewModule, len(modules))
 	at := make(map[int32]int, len(modules))
 	for i, m := range modules {
 		at[m.ID] = i
-		out.Modules[i] = overviewModule{ModuleID: m.ID, ModuleTitle: m.Title,
+		out[i] = overviewModule{ModuleID: m.ID, ModuleTitle: m.Title,
 			Groups: orEmpty(moduleGroups[m.ID]), Subjects: []overviewSubject{}}
 	}
 	for _, s := range subjects {
@@ -76,9 +106,14 @@ ORDER BY g.id`
 		if s.TeacherID != nil && s.TeacherName != nil {
 			os.Teacher = &teacherRef{ID: *s.TeacherID, FullName: *s.TeacherName}
 		}
-		out.Modules[i].Subjects = append(out.Modules[i].Subjects, os)
+		out[i].Subjects = append(out[i].Subjects, os)
 	}
-	return out, nil
+	for _, m := range out {
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // byOwner groups links by the module or subject they belong to.

@@ -80,6 +80,17 @@ type Config struct {
 	// past it the request is the 503 of a store that is down.
 	S3OpTimeoutSeconds float64 `env:"S3_OP_TIMEOUT" envDefault:"10"`
 
+	// TreeCacheMB is the memory budget of the course-tree cache in MiB
+	// (catalog.Tree; issue 20): the default holds a district's catalogue —
+	// 1,000 modules × 10 subjects × 20 lessons — whole (README, "Hot reads").
+	TreeCacheMB int `env:"TREE_CACHE_MB" envDefault:"96"`
+	// GoMemLimit is the Go runtime's soft memory limit (GOMEMLIMIT syntax:
+	// "200MiB", "1GiB", bytes). Empty: 90 % of the container's cgroup memory
+	// limit when there is one (automemlimit), else none. The runtime also
+	// reads GOMEMLIMIT from the process environment itself; this field lets
+	// .env set it too.
+	GoMemLimit string `env:"GOMEMLIMIT"`
+
 	// DebugAddr is the loopback listener of /metrics and /debug/pprof; empty: off.
 	DebugAddr string `env:"DEBUG_ADDR"`
 
@@ -101,6 +112,39 @@ func (c Config) S3OpTimeout() time.Duration {
 func (c Config) OrphanGrace() time.Duration {
 	return time.Duration(c.OrphanGraceSeconds) * time.Second
 }
+
+// TreeCacheBytes is TREE_CACHE_MB in bytes.
+func (c Config) TreeCacheBytes() int { return c.TreeCacheMB << 20 }
+
+// MemLimit is GOMEMLIMIT in bytes (0: not set).
+func (c Config) MemLimit() (int64, error) { return ParseMemLimit(c.GoMemLimit) }
+
+// ParseMemLimit reads a GOMEMLIMIT value: a number of bytes with an optional
+// B, KiB, MiB, GiB or TiB suffix ("" and "off": 0, no limit).
+func ParseMemLimit(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "off" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		shift  uint
+	}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}}
+	shift := uint(0)
+	for _, u := range units {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, shift = rest, u.shift
+			break
+		}
+	}
+	var n int64
+	if _, err := fmt.Sscan(s, &n); err != nil || n <= 0 || n > (1<<62)>>shift || fmt.Sprint(n) != s {
+		return 0, fmt.Errorf("config: GOMEMLIMIT must be a positive number of bytes with an optional B, KiB, MiB, GiB or TiB suffix (got %q)", s)
+	}
+	return n << shift, nil
+}
+
+func badMemLimit(s string) bool { _, err := ParseMemLimit(s); return err != nil }
 
 // PoolTimeout is DB_POOL_TIMEOUT as a duration.
 func (c Config) PoolTimeout() time.Duration {
@@ -190,6 +234,11 @@ func (c *Config) check() error {
 		return bad("S3_OP_TIMEOUT", "must be a positive number of seconds")
 	case c.DBPoolTimeoutSeconds <= 0:
 		return bad("DB_POOL_TIMEOUT", "must be a positive number of seconds")
+	case c.TreeCacheMB < 1:
+		return bad("TREE_CACHE_MB", "must be at least 1")
+	case badMemLimit(c.GoMemLimit):
+		_, err := ParseMemLimit(c.GoMemLimit)
+		return err
 	case c.BcryptCost < 4 || c.BcryptCost > 31:
 		return bad("BCRYPT_COST", "must be between 4 and 31")
 	case c.LoginConcurrency < 0:

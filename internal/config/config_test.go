@@ -189,3 +189,37 @@ func TestS3Settings(t *testing.T) {
 		t.Errorf("endpoint with a scheme: %v", err)
 	}
 }
+
+// Issue 20: the tree cache budget and the Go memory limit come from config.
+func TestTreeCacheAndMemLimit(t *testing.T) {
+	cfg, err := config.Load(base())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.TreeCacheBytes() != 96<<20 {
+		t.Errorf("default tree cache = %d", cfg.TreeCacheBytes())
+	}
+	if n, err := cfg.MemLimit(); n != 0 || err != nil {
+		t.Errorf("default mem limit = %d, %v", n, err)
+	}
+	env := base()
+	env["TREE_CACHE_MB"] = "200"
+	env["GOMEMLIMIT"] = "230MiB"
+	if cfg, err = config.Load(env); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := cfg.MemLimit(); cfg.TreeCacheBytes() != 200<<20 || n != 230<<20 {
+		t.Errorf("got cache %d, limit %d", cfg.TreeCacheBytes(), n)
+	}
+	for _, bad := range []string{"lots", "-5MiB", "12MB", "1.5GiB", "0"} {
+		env["GOMEMLIMIT"] = bad
+		if _, err := config.Load(env); err == nil || !strings.Contains(err.Error(), "GOMEMLIMIT") {
+			t.Errorf("GOMEMLIMIT=%q: %v", bad, err)
+		}
+	}
+	env["GOMEMLIMIT"] = ""
+	env["TREE_CACHE_MB"] = "0"
+	if _, err := config.Load(env); err == nil || !strings.Contains(err.Error(), "TREE_CACHE_MB") {
+		t.Errorf("TREE_CACHE_MB=0: %v", err)
+	}
+}

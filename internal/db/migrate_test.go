@@ -88,6 +88,8 @@ var wantIndexes = map[string]bool{
 	// Migration 11.
 	"ix_lesson_extensions_user_id": false, "ix_grade_history_submission_id": false, "ix_grade_history_lesson_id": false,
 	"ix_grade_history_student_id": false, "ix_grade_history_actor_id": false,
+	// Migration 13 (issue 20: the orphan sweep's batched checks).
+	"ix_submission_files_file_path": false, "ix_users_photo": false,
 }
 
 var wantTables = []string{

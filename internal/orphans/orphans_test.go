@@ -2,6 +2,7 @@ package orphans_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -122,5 +123,44 @@ func TestSweepSkipsWhileAnotherInstanceSweeps(t *testing.T) {
 	res, err = orphans.Sweep(context.Background(), env.Pool, env.Store, time.Hour, time.Now())
 	if err != nil || res.Removed != 1 || exists(env, "photos/orphan.png") {
 		t.Fatalf("sweep after: %+v, %v; want the orphan removed", res, err)
+	}
+}
+
+// Issue 20: the store is checked against the rows a batch at a time; files
+// on both sides of batch boundaries keep their fate, and the statements
+// follow the store's size (one per batch), not the tables'.
+func TestSweepInBatches(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	student := env.User(t, auth.Student)
+	module := env.ID(t, `INSERT INTO modules (title) VALUES ('М') RETURNING id`)
+	subject := env.ID(t, `INSERT INTO subjects (module_id, title) VALUES ($1, 'П') RETURNING id`, module)
+	lesson := env.ID(t, `INSERT INTO lessons (subject_id, title, type, content_url) VALUES ($1, 'У', 'video', 'x') RETURNING id`, subject)
+	sub := env.ID(t, `INSERT INTO lesson_submissions (lesson_id, user_id) VALUES ($1, $2) RETURNING id`, lesson, student.ID)
+	n := orphans.BatchSize*2 + 10
+	env.Exec(t, `INSERT INTO submission_files (submission_id, file_path)
+		SELECT $1, 'static/homework/f' || lpad(i::text, 5, '0') || '.txt' FROM generate_series(0, $2 - 1) i WHERE i % 2 = 0`, sub, n)
+	for i := range n {
+		write(t, env, fmt.Sprintf("homework/f%05d.txt", i), 48*time.Hour)
+	}
+	var res orphans.Result
+	var err error
+	statements := env.Queries(func() {
+		res, err = orphans.Sweep(context.Background(), env.Pool, env.Store, 24*time.Hour, time.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Files != n || res.Removed != n/2 {
+		t.Fatalf("sweep %+v, want %d files, %d removed", res, n, n/2)
+	}
+	for i := range n {
+		if got, want := exists(env, fmt.Sprintf("homework/f%05d.txt", i)), i%2 == 0; got != want {
+			t.Fatalf("file %d exists=%v, want %v", i, got, want)
+		}
+	}
+	// BEGIN, lock, irregular links, one per batch of old files, COMMIT.
+	if want := int64(3 + (n+orphans.BatchSize-1)/orphans.BatchSize + 1); statements > want+1 {
+		t.Errorf("%d statements, want about %d", statements, want)
 	}
 }

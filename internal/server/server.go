@@ -44,6 +44,8 @@ type Deps struct {
 	// APIDocs serves the OpenAPI document at GET /openapi.json (API_DOCS);
 	// off, the path is an unknown one (404).
 	APIDocs bool
+	// TreeCacheBytes bounds the course-tree cache (TREE_CACHE_MB); 0: catalog.DefaultCacheBytes.
+	TreeCacheBytes int
 }
 
 // Limits are the per-user caps against abuse (README, "Limits"); a zero

@@ -135,7 +135,7 @@ ON CONFLICT (iin) DO NOTHING`
 	listed := iinsOf(ros.Rows)
 	const link = `
 INSERT INTO user_group (user_id, group_id)
-SELECT id, $2 FROM users WHERE iin = ANY($1)
+SELECT u.id, $2 FROM unnest($1::text[]) AS t(iin) JOIN users u ON u.iin = t.iin
 ON CONFLICT DO NOTHING`
 	if _, err := r.db.Exec(ctx, link, listed, res.GroupID); err != nil {
 		return importResult{}, fmt.Errorf("admin: import links: %w", err)

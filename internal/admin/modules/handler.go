@@ -68,58 +68,52 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	return web.OK(w, m)
 }
 
-// list is GET /admin/modules/: three queries (modules, subjects, lessons).
+// list is GET /admin/modules/: the page of modules by id with their
+// subjects and lessons, read and written 50 modules at a time (three
+// statements each).
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	page, pageErr := web.ParsePage(r)
 	if pageErr != nil {
 		return pageErr
 	}
-	ctx := r.Context()
-	modules, subjects, err := h.repo.moduleTree(ctx)
-	if err != nil {
-		return err
-	}
-	out := make([]moduleSubjects, len(modules))
-	byModule := groupBy(subjects, func(s subjectLessons) int32 { return s.ModuleID })
-	for i, m := range modules {
-		out[i] = moduleSubjects{ModuleBrief: m, Subjects: nonNil(byModule[m.ID])}
-	}
-	return web.List(w, r, page, out)
+	return web.Stream(w, r, func(yield func(moduleSubjects) error) error {
+		return h.repo.moduleTrees(r.Context(), page, false, func(p treePart) error {
+			byModule := groupBy(p.subjects, func(s subjectLessons) int32 { return s.ModuleID })
+			for _, m := range p.modules {
+				if err := yield(moduleSubjects{ModuleBrief: m, Subjects: nonNil(byModule[m.ID])}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
 }
 
-// listWithTeachers is GET /admin/modules/with-teachers: four queries
-// (modules, subjects, lessons, teachers).
+// listWithTeachers is GET /admin/modules/with-teachers: as list, with each
+// subject's teacher (four statements per 50 modules).
 func (h *Handler) listWithTeachers(w http.ResponseWriter, r *http.Request) error {
 	page, pageErr := web.ParsePage(r)
 	if pageErr != nil {
 		return pageErr
 	}
-	ctx := r.Context()
-	modules, subjects, err := h.repo.moduleTree(ctx)
-	if err != nil {
-		return err
-	}
-	teachers, err := h.repo.subjectTeachers(ctx)
-	if err != nil {
-		return err
-	}
-	byID := make(map[int32]*auth.User, len(teachers))
-	for i := range teachers {
-		byID[teachers[i].ID] = &teachers[i]
-	}
-	withTeacher := make([]subjectTeacher, len(subjects))
-	for i, s := range subjects {
-		withTeacher[i] = subjectTeacher{subjectLessons: s}
-		if s.TeacherID != nil {
-			withTeacher[i].Teacher = byID[*s.TeacherID]
-		}
-	}
-	byModule := groupBy(withTeacher, func(s subjectTeacher) int32 { return s.ModuleID })
-	out := make([]moduleTeachers, len(modules))
-	for i, m := range modules {
-		out[i] = moduleTeachers{ModuleBrief: m, Subjects: nonNil(byModule[m.ID])}
-	}
-	return web.List(w, r, page, out)
+	return web.Stream(w, r, func(yield func(moduleTeachers) error) error {
+		return h.repo.moduleTrees(r.Context(), page, true, func(p treePart) error {
+			withTeacher := make([]subjectTeacher, len(p.subjects))
+			for i, s := range p.subjects {
+				withTeacher[i] = subjectTeacher{subjectLessons: s}
+				if s.TeacherID != nil {
+					withTeacher[i].Teacher = p.teachers[*s.TeacherID]
+				}
+			}
+			byModule := groupBy(withTeacher, func(s subjectTeacher) int32 { return s.ModuleID })
+			for _, m := range p.modules {
+				if err := yield(moduleTeachers{ModuleBrief: m, Subjects: nonNil(byModule[m.ID])}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
 }
 
 // get is GET /admin/modules/{module_id}: any user; a student must be

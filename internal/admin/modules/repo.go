@@ -13,6 +13,7 @@ import (
 	"platform/internal/auth"
 	"platform/internal/catalog"
 	"platform/internal/db"
+	"platform/internal/web"
 )
 
 // repo is the SQL of /admin/modules, on a pool or inside a transaction.
@@ -57,26 +58,68 @@ func (r *repo) lockSubject(ctx context.Context, id int32) error {
 	return shared.RequireRow(ctx, r.db, "lock subject", msgSubjectNotFound, `SELECT 1 FROM subjects WHERE id = $1 FOR UPDATE`, id)
 }
 
-// moduleTree reads every module, every subject (with its lessons as
-// LessonShort) by id, in three queries.
-func (r *repo) moduleTree(ctx context.Context) ([]catalog.ModuleBrief, []subjectLessons, error) {
-	const qm = `SELECT id, title, course, description, created_at FROM modules ORDER BY id`
-	rows, err := r.db.Query(ctx, qm)
+// treeChunk is how many modules moduleTrees loads per round of statements:
+// a page of any length is read and written chunk by chunk, so memory holds
+// at most one chunk's subjects and lessons.
+const treeChunk = 50
+
+// treePart is one chunk of moduleTrees: modules by id, their subjects (with
+// lessons) by id, and, when asked, the subjects' teachers by id.
+type treePart struct {
+	modules  []catalog.ModuleBrief
+	subjects []subjectLessons
+	teachers map[int32]*auth.User
+}
+
+// moduleTrees reads the page of modules by id (LIMIT/OFFSET in SQL on the
+// primary key) and hands them to fn a chunk at a time, each chunk in three
+// statements (four withTeachers) bounded by its module ids.
+func (r *repo) moduleTrees(ctx context.Context, p web.Page, withTeachers bool, fn func(treePart) error) error {
+	const qi = `SELECT id FROM modules ORDER BY id LIMIT $1 OFFSET $2`
+	rows, err := r.db.Query(ctx, qi, p.Limit, p.Offset)
+	if err != nil {
+		return fmt.Errorf("admin: list modules: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return fmt.Errorf("admin: list modules: %w", err)
+	}
+	for len(ids) > 0 {
+		chunk := ids[:min(treeChunk, len(ids))]
+		ids = ids[len(chunk):]
+		part, err := r.treePart(ctx, chunk, withTeachers)
+		if err != nil {
+			return err
+		}
+		if err := fn(part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// treePart loads the modules of ids with their subjects and lessons.
+func (r *repo) treePart(ctx context.Context, ids []int32, withTeachers bool) (treePart, error) {
+	const qm = `SELECT id, title, course, description, created_at FROM modules WHERE id = ANY($1) ORDER BY id`
+	rows, err := r.db.Query(ctx, qm, ids)
 	modules, err := shared.All[catalog.ModuleBrief](rows, err, "list modules")
 	if err != nil {
-		return nil, nil, err
+		return treePart{}, err
 	}
-	const qs = `SELECT id, title, module_id, teacher_id FROM subjects ORDER BY id`
-	rows, err = r.db.Query(ctx, qs)
+	const qs = `SELECT id, title, module_id, teacher_id FROM subjects WHERE module_id = ANY($1) ORDER BY id`
+	rows, err = r.db.Query(ctx, qs, ids)
 	subjects, err := shared.All[subjectLessons](rows, err, "list subjects")
 	if err != nil {
-		return nil, nil, err
+		return treePart{}, err
 	}
-	const ql = `SELECT id, title, type, content_url, subject_id FROM lessons ORDER BY id`
-	rows, err = r.db.Query(ctx, ql)
+	const ql = `
+SELECT l.id, l.title, l.type, l.content_url, l.subject_id FROM lessons l
+WHERE l.subject_id IN (SELECT s.id FROM subjects s WHERE s.module_id = ANY($1))
+ORDER BY l.id`
+	rows, err = r.db.Query(ctx, ql, ids)
 	lessons, err := shared.All[lessonShortRow](rows, err, "list lessons")
 	if err != nil {
-		return nil, nil, err
+		return treePart{}, err
 	}
 	bySubject := groupBy(lessons, func(l lessonShortRow) int32 { return l.SubjectID })
 	for i := range subjects {
@@ -86,17 +129,23 @@ func (r *repo) moduleTree(ctx context.Context) ([]catalog.ModuleBrief, []subject
 			subjects[i].Lessons[j] = l.LessonShort
 		}
 	}
-	return modules, subjects, nil
-}
-
-// subjectTeachers reads every user who teaches a subject.
-func (r *repo) subjectTeachers(ctx context.Context) ([]auth.User, error) {
-	const q = `
+	part := treePart{modules: modules, subjects: subjects}
+	if withTeachers {
+		const qt = `
 SELECT id, iin, full_name, phone, role::text AS role, photo FROM users
-WHERE id IN (SELECT teacher_id FROM subjects)
+WHERE id IN (SELECT teacher_id FROM subjects WHERE module_id = ANY($1))
 ORDER BY id`
-	rows, err := r.db.Query(ctx, q)
-	return shared.All[auth.User](rows, err, "subject teachers")
+		rows, err = r.db.Query(ctx, qt, ids)
+		teachers, err := shared.All[auth.User](rows, err, "subject teachers")
+		if err != nil {
+			return treePart{}, err
+		}
+		part.teachers = make(map[int32]*auth.User, len(teachers))
+		for i := range teachers {
+			part.teachers[teachers[i].ID] = &teachers[i]
+		}
+	}
+	return part, nil
 }
 
 // insertSubject adds a subject without a teacher, refusing a title equal

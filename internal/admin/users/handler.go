@@ -107,17 +107,16 @@ func role(v web.Value) auth.Role {
 	return ""
 }
 
-// list is GET /admin/users/: every user by id, one query.
+// list is GET /admin/users/: the page of users by id, one query, streamed
+// row by row from the database to the client.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	page, pageErr := web.ParsePage(r)
 	if pageErr != nil {
 		return pageErr
 	}
-	users, err := h.repo.listUsers(r.Context())
-	if err != nil {
-		return err
-	}
-	return web.List(w, r, page, users)
+	return web.Stream(w, r, func(yield func(auth.User) error) error {
+		return h.repo.eachUser(r.Context(), page, yield)
+	})
 }
 
 // delete is DELETE /admin/users/{iin}: the §0.8 "user" cascade in one

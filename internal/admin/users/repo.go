@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"platform/internal/admin/internal/shared"
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/web"
 )
 
 // repo is the SQL of /admin/users, on a pool or inside a transaction.
@@ -25,11 +28,29 @@ func (r *repo) userExists(ctx context.Context, iin string) error {
 	return err
 }
 
-// listUsers reads every user by id.
-func (r *repo) listUsers(ctx context.Context) ([]auth.User, error) {
-	const q = `SELECT id, iin, full_name, phone, role::text AS role, photo FROM users ORDER BY id`
-	rows, err := r.db.Query(ctx, q)
-	return shared.All[auth.User](rows, err, "list users")
+// eachUser streams the page of users by id to fn: LIMIT/OFFSET in SQL on
+// the primary key, rows scanned one at a time, so a page costs the same
+// whatever the table's size and no page is ever whole in memory.
+func (r *repo) eachUser(ctx context.Context, p web.Page, fn func(auth.User) error) error {
+	const q = `SELECT id, iin, full_name, phone, role::text AS role, photo FROM users ORDER BY id LIMIT $1 OFFSET $2`
+	rows, err := r.db.Query(ctx, q, p.Limit, p.Offset)
+	if err != nil {
+		return fmt.Errorf("admin: list users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u, err := pgx.RowToStructByNameLax[auth.User](rows)
+		if err != nil {
+			return fmt.Errorf("admin: list users: %w", err)
+		}
+		if err := fn(u); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("admin: list users: %w", err)
+	}
+	return nil
 }
 
 // userConflicts reports whether the IIN, and the phone when given, are taken.
