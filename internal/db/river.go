@@ -21,31 +21,44 @@ func JobsFrom(p *Pool) *pgxpool.Pool { return p.pool }
 // (000012: imports are River jobs). Rolling back below it removes them.
 const riverSince = 12
 
-// riverUp applies River's own migrations, in one transaction on the
-// migration connection (under our advisory lock).
+// riverUp applies River's own migrations on the migration connection
+// (under our advisory lock), each in a transaction of its own (one adds an
+// enum value that the next uses, which PostgreSQL refuses in one
+// transaction).
 func riverUp(ctx context.Context, conn *pgx.Conn, log *slog.Logger) error {
-	return riverTx(ctx, conn, func(m *rivermigrate.Migrator[pgx.Tx], tx pgx.Tx) error {
-		res, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil)
-		if err != nil {
-			return err
-		}
-		if len(res.Versions) > 0 {
-			log.Info("river migrations applied", "versions", len(res.Versions))
-		}
-		return nil
-	})
+	return riverSteps(ctx, conn, log, rivermigrate.DirectionUp, "river migrations applied")
 }
 
 // riverDown removes River's tables (every River migration, down).
 func riverDown(ctx context.Context, conn *pgx.Conn, log *slog.Logger) error {
-	return riverTx(ctx, conn, func(m *rivermigrate.Migrator[pgx.Tx], tx pgx.Tx) error {
-		res, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{TargetVersion: -1})
+	return riverSteps(ctx, conn, log, rivermigrate.DirectionDown, "river migrations rolled back")
+}
+
+func riverSteps(ctx context.Context, conn *pgx.Conn, log *slog.Logger, dir rivermigrate.Direction, msg string) error {
+	total := 0
+	for {
+		n := 0
+		err := riverTx(ctx, conn, func(m *rivermigrate.Migrator[pgx.Tx], tx pgx.Tx) error {
+			opts := &rivermigrate.MigrateOpts{MaxSteps: 1}
+			res, err := m.MigrateTx(ctx, tx, dir, opts)
+			if err != nil {
+				return err
+			}
+			n = len(res.Versions)
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		log.Info("river migrations rolled back", "versions", len(res.Versions))
-		return nil
-	})
+		if n == 0 {
+			break
+		}
+		total += n
+	}
+	if total > 0 {
+		log.Info(msg, "versions", total)
+	}
+	return nil
 }
 
 func riverTx(ctx context.Context, conn *pgx.Conn, fn func(*rivermigrate.Migrator[pgx.Tx], pgx.Tx) error) error {
