@@ -27,7 +27,7 @@ const importRows = 3000
 // taken as abandoned (production: JOB_RESCUE_AFTER=120 with
 // JOB_IMPORT_TIMEOUT=100). DEFAULT_PASSWORD_COST=5 keeps 3,000 hashes at
 // a few seconds, long enough to kill the instance mid-way.
-var jobEnv = []string{"JOB_IMPORT_TIMEOUT=30", "JOB_RESCUE_AFTER=40", "DEFAULT_PASSWORD_COST=5"}
+var jobEnv = []string{"JOB_IMPORT_TIMEOUT=30", "JOB_RESCUE_AFTER=40", "BCRYPT_COST=7", "DEFAULT_PASSWORD_COST=5"}
 
 func adminToken(t *testing.T, base string) string {
 	t.Helper()
@@ -185,8 +185,8 @@ func TestFaultImportInstanceKilled(t *testing.T) {
 	if m["status"] != "done" {
 		t.Fatalf("import %v, want done: %v", m["status"], m["error"])
 	}
-	if m["attempt"] != float64(2) {
-		t.Errorf("attempt %v, want 2 (retried)", m["attempt"])
+	if a, _ := m["attempt"].(float64); a < 2 {
+		t.Errorf("attempt %v, want a retry (2 or more)", m["attempt"])
 	}
 	checkImported(t, conn, "Убитый", importRows)
 	_ = b.cmd.Process.Signal(syscall.SIGTERM)

@@ -614,3 +614,19 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// WaitJobs waits (up to 15 s) until the background jobs queued so far
+// (file removals after a delete, imports) have run: none is left
+// available, scheduled, running or retryable.
+func (e *Env) WaitJobs(t testing.TB) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		if e.Count(t, `SELECT count(*) FROM river_job WHERE state IN ('available', 'scheduled', 'running', 'retryable', 'pending')`) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("apitest: background jobs still pending after 15 s")
+		}
+		time.Sleep(20 * time.Millisecond) // jobs run on their own
+	}
+}

@@ -335,6 +335,7 @@ func TestDeleteSubmission(t *testing.T) {
 	t.Run("admin deletes anyone's", func(t *testing.T) {
 		id, rel := hw(f.student)
 		f.env.Do(t, "DELETE", fmt.Sprintf("/lessons/submission/%d", id), f.admin, nil).Error(t, 200, "Работа удалена")
+		f.env.WaitJobs(t) // the removal is a job queued with the delete
 		if f.exists(rel) {
 			t.Fatal("file left")
 		}
