@@ -328,6 +328,7 @@ func TestDeleteSubmission(t *testing.T) {
 			f.env.Count(t, `SELECT count(*) FROM submission_files WHERE submission_id = $1`, id); n != 0 {
 			t.Fatal("rows left")
 		}
+		f.env.WaitJobs(t) // the removal is a job queued with the delete
 		if f.exists(rel) {
 			t.Fatal("file left")
 		}
