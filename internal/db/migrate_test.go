@@ -82,7 +82,7 @@ var wantTables = []string{
 	"course_revision", // migration 9
 	"groups", "import_jobs", "lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
 	"questions", "refresh_families", "refresh_tokens", "results",
-	"river_client", "river_client_queue", "river_job", "river_leader", "river_migration", "river_queue", // River's, with migration 12
+	"river_job", "river_leader", "river_migration", "river_notification", "river_queue", // River's, with migration 12
 	"schema_migrations", "subject_group", "subjects", "submission_files",
 	"teacher_module", "tests", "user_group", "users",
 }
