@@ -16,11 +16,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"platform/internal/admin/groups"
 	"platform/internal/auth"
 	"platform/internal/config"
 	"platform/internal/db"
+	"platform/internal/jobs"
 	"platform/internal/metrics"
-	"platform/internal/orphans"
 	"platform/internal/server"
 	"platform/internal/storage"
 )
@@ -29,7 +30,7 @@ import (
 // connections are closed at the end of the grace (their reads fail at once).
 const abortWait = 5 * time.Second
 
-// orphanSweepEvery is how often the orphan file sweep runs after the first.
+// orphanSweepEvery is how often the orphan file sweep job runs after the first.
 const orphanSweepEvery = time.Hour
 
 // loadConfig reads the configuration from environ merged with ./.env.
@@ -117,13 +118,18 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 		}
 	})
 
-	// Work detached from its request (an Excel import whose client left)
-	// keeps running through the shutdown grace period and is ended when serve
-	// returns, before the pool closes.
+	// lifetime ends once the job engine has stopped on shutdown: an upload
+	// still waiting for its import then answers 503 (the import is queued
+	// again and finished by another instance, or this one restarted).
 	lifetime, endLifetime := context.WithCancel(context.WithoutCancel(ctx))
 	defer endLifetime()
 
-	go orphans.Run(bg, pool, store, cfg.OrphanGrace(), orphanSweepEvery, log)
+	// Background work (imports, file removals, the orphan sweep) runs as
+	// River jobs on this database (internal/jobs).
+	engine := jobs.New(pool, store, jobs.Config{
+		MaxWorkers: cfg.JobWorkers, ImportTimeout: cfg.JobImportTimeout(), RescueAfter: cfg.JobRescueAfter(),
+		SweepEvery: orphanSweepEvery, OrphanGrace: cfg.OrphanGrace(), Log: log,
+	})
 
 	probe := db.NewProbe(cfg.DatabaseURL)
 	defer probe.Close(context.WithoutCancel(ctx))
@@ -137,6 +143,8 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 		PlaceURL:       cfg.PlaceURL,
 		TrustedProxies: cfg.TrustedPrefixes,
 		Lifetime:       lifetime,
+		Jobs:           engine,
+		Imports:        groups.ImportConfig{Secret: []byte(cfg.SecretKey), UnsafeIINPasswords: cfg.UnsafeIINPasswords},
 		Limits: server.Limits{
 			MaxSubmissionsPerLesson: cfg.MaxSubmissionsPerLesson,
 			IINLookupsPerMinute:     cfg.IINLookupsPerMinute,
@@ -147,8 +155,11 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 		APIDocs:        cfg.APIDocs,
 		TreeCacheBytes: cfg.TreeCacheBytes(),
 	})
+	if err := engine.Start(ctx); err != nil {
+		return err
+	}
 	if cfg.DebugAddr != "" {
-		stopDebug, err := serveDebug(cfg.DebugAddr, m.Debug(), log)
+		stopDebug, err := serveDebug(cfg.DebugAddr, jobs.DebugHandler(m.Debug(), pool), log)
 		if err != nil {
 			return err
 		}
@@ -180,7 +191,32 @@ func serve(ctx context.Context, environ []string, logOut io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	return shutdown(ctx, srv, &flight, cfg.ShutdownGrace(), log)
+	// The job engine and the HTTP server stop together, within the same
+	// grace; the pool closes (deferred) only after both.
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		stopJobs(ctx, engine, cfg.ShutdownGrace(), log)
+		endLifetime()
+	}()
+	err = shutdown(ctx, srv, &flight, cfg.ShutdownGrace(), log)
+	<-stopped
+	return err
+}
+
+// stopJobs stops the job engine on SIGTERM: no new job is fetched; running
+// jobs (an import, whether or not its client still waits) get the grace to
+// finish; at its end they are cancelled, roll back, and River records the
+// attempt as failed and queues a retry (another instance, or this one
+// restarted, runs it).
+func stopJobs(ctx context.Context, engine *jobs.Engine, grace time.Duration, log *slog.Logger) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	if engine.Stop(sctx) {
+		log.Warn("job engine stopped: jobs still running at the end of the grace were cancelled and will be retried")
+	} else {
+		log.Info("job engine stopped")
+	}
 }
 
 // shutdown stops accepting connections and lets in-flight requests finish

@@ -15,6 +15,7 @@ import (
 	"platform/internal/admin/users"
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/jobs"
 	"platform/internal/metrics"
 	"platform/internal/ratelimit"
 	"platform/internal/storage"
@@ -32,6 +33,15 @@ type Handler struct {
 // observed); it returns h for the route table.
 func (h *Handler) Observe(m *metrics.Metrics) *Handler {
 	h.groups.Observe(m)
+	return h
+}
+
+// UseJobs runs the Excel imports and the deletes' file removals on e (River
+// jobs); it comes before e.Start. It returns h for the route table.
+func (h *Handler) UseJobs(e *jobs.Engine, imports groups.ImportConfig) *Handler {
+	h.groups.UseJobs(e, imports)
+	h.users.UseJobs(e)
+	h.modules.UseJobs(e)
 	return h
 }
 

@@ -26,10 +26,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"platform/internal/admin/groups"
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/jobs"
 	"platform/internal/metrics"
 	"platform/internal/openapi"
 	"platform/internal/server"
@@ -62,6 +65,8 @@ type Options struct {
 	Body   web.BodyTimeouts // request body deadlines (zero: defaults)
 	// APIDocs serves GET /openapi.json (API_DOCS).
 	APIDocs bool
+	// UnsafeIINPasswords: imports give IIN-derived passwords (UNSAFE_IIN_PASSWORDS).
+	UnsafeIINPasswords bool
 
 	databaseURL string // set by Twin: serve this database instead of a fresh one
 }
@@ -76,6 +81,7 @@ type Env struct {
 	Tokens    *auth.Tokens
 	Hasher    *auth.Hasher
 	Store     storage.Store
+	Jobs      *jobs.Engine
 	StaticDir string
 	Server    *httptest.Server
 	Logs      *SyncBuffer
@@ -180,11 +186,24 @@ func NewWith(t testing.TB, o Options) *Env {
 	t.Cleanup(stop)
 	probe := db.NewProbe(serverURL)
 	t.Cleanup(func() { probe.Close(context.Background()) })
+	// River polls and listens on a pool of its own, outside the query
+	// count and any fault proxy; its inserts use the request's transaction.
+	jobsPool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatalf("apitest: open jobs pool: %v", err)
+	}
+	t.Cleanup(jobsPool.Close)
+	engine := jobs.New(pool, env.Store, jobs.Config{NoSweep: true, Log: log, DriverPool: jobsPool})
+	env.Jobs = engine
 	h := server.New(server.Deps{
 		Log: log, Pool: pool, Tokens: env.Tokens, Hasher: env.Hasher, Store: env.Store,
 		PlaceURL: o.PlaceURL, TrustedProxies: o.TrustedProxies, Lifetime: lifetime, Limits: o.Limits,
 		Ready: probe.Check, Body: o.Body, Metrics: m, APIDocs: o.APIDocs,
+		Jobs: engine, Imports: groups.ImportConfig{Secret: []byte(o.Secret), UnsafeIINPasswords: o.UnsafeIINPasswords},
 	})
+	if err := engine.Start(context.Background()); err != nil {
+		t.Fatalf("apitest: start jobs: %v", err)
+	}
 	if o.TLS {
 		env.Server = httptest.NewTLSServer(h)
 	} else {
@@ -198,6 +217,11 @@ func NewWith(t testing.TB, o Options) *Env {
 		}
 	})
 	t.Cleanup(env.Server.Close)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		engine.Stop(ctx)
+	})
 	return env
 }
 
@@ -599,4 +623,20 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// WaitJobs waits (up to 15 s) until the background jobs queued so far
+// (file removals after a delete, imports) have run: none is left
+// available, scheduled, running or retryable.
+func (e *Env) WaitJobs(t testing.TB) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		if e.Count(t, `SELECT count(*) FROM river_job WHERE state IN ('available', 'scheduled', 'running', 'retryable', 'pending')`) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("apitest: background jobs still pending after 15 s")
+		}
+		time.Sleep(20 * time.Millisecond) // jobs run on their own
+	}
 }

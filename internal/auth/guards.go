@@ -20,7 +20,9 @@ type Guards struct {
 }
 
 // NewGuards builds the guards on authn, the Authenticate middleware.
-func NewGuards(authn func(http.Handler) http.Handler) Guards {
+func NewGuards(authenticate func(http.Handler) http.Handler) Guards {
+	// An account that must change its password can do only that (issue 21).
+	authn := func(next http.Handler) http.Handler { return authenticate(RestrictUnchanged(next)) }
 	then := func(role func(http.Handler) http.Handler) func(http.Handler) http.Handler {
 		return func(next http.Handler) http.Handler { return authn(role(next)) }
 	}

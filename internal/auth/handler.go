@@ -19,6 +19,8 @@ type Handler struct {
 	hasher   *Hasher
 	throttle *Throttle
 	sessions *Sessions
+	// unsafeIIN: UNSAFE_IIN_PASSWORDS (iinpassword.go).
+	unsafeIIN bool
 }
 
 // NewHandler returns the /auth handler.
@@ -99,6 +101,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, errBadCredentials) {
 		return apperr.Unauthenticated("Неправильный ИИН или пароль")
 	}
+	if err == nil {
+		err = h.iinPasswordGate(r.Context(), &u, password)
+	}
 	if err != nil {
 		return err
 	}
@@ -152,6 +157,9 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	u, err := h.authenticate(r.Context(), username, password)
 	if errors.Is(err, errBadCredentials) {
 		return refused
+	}
+	if err == nil {
+		err = h.iinPasswordGate(r.Context(), &u, password)
 	}
 	if err != nil {
 		return err

@@ -94,8 +94,30 @@ type Config struct {
 	// DebugAddr is the loopback listener of /metrics and /debug/pprof; empty: off.
 	DebugAddr string `env:"DEBUG_ADDR"`
 
+	// Background jobs on River (issue 22; README "Background jobs").
+	// JOB_RESCUE_AFTER is how long a job may stay running before it counts
+	// as abandoned by a dead instance and is retried elsewhere; it must
+	// exceed JOB_IMPORT_TIMEOUT (seconds, both).
+	JobWorkers          int     `env:"JOB_WORKERS" envDefault:"4"`
+	JobImportTimeoutSec float64 `env:"JOB_IMPORT_TIMEOUT" envDefault:"100"`
+	JobRescueAfterSec   float64 `env:"JOB_RESCUE_AFTER" envDefault:"120"`
+	// UnsafeIINPasswords gives imported accounts the password "first 3 +
+	// last 3 digits of the IIN" (and lets accounts still holding it log in,
+	// only to change it). UNSAFE: anyone who knows an IIN knows it.
+	UnsafeIINPasswords bool `env:"UNSAFE_IIN_PASSWORDS" envDefault:"false"`
+
 	// Derived by Load.
 	TrustedPrefixes []netip.Prefix `env:"-"`
+}
+
+// JobImportTimeout is JOB_IMPORT_TIMEOUT as a duration.
+func (c Config) JobImportTimeout() time.Duration {
+	return time.Duration(c.JobImportTimeoutSec * float64(time.Second))
+}
+
+// JobRescueAfter is JOB_RESCUE_AFTER as a duration.
+func (c Config) JobRescueAfter() time.Duration {
+	return time.Duration(c.JobRescueAfterSec * float64(time.Second))
 }
 
 // ShutdownGrace is SHUTDOWN_GRACE as a duration.

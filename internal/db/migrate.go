@@ -80,6 +80,11 @@ func Migrate(ctx context.Context, databaseURL string, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("db: migrate: read version: %w", err)
 		}
+		if after >= riverSince {
+			if err := riverUp(ctx, conn, log); err != nil {
+				return err
+			}
+		}
 		if after == before {
 			log.Info("database schema up to date", "version", after)
 		} else {
@@ -141,6 +146,11 @@ func MigrateDown(ctx context.Context, databaseURL string, steps int, log *slog.L
 		after, err := currentVersion(m)
 		if err != nil {
 			return fmt.Errorf("db: migrate down: read version: %w", err)
+		}
+		if before >= riverSince && after < riverSince {
+			if err := riverDown(ctx, conn, log); err != nil {
+				return err
+			}
 		}
 		log.Info("migrations rolled back", "version", after, "from_version", before)
 		return nil

@@ -98,7 +98,9 @@ var wantTables = []string{
 	"groups", "import_jobs",
 	"lesson_extensions", // migration 11
 	"lesson_submissions", "lessons", "login_attempts", "module_group", "modules", "options",
-	"questions", "refresh_families", "refresh_tokens", "results", "schema_migrations", "subject_group", "subjects", "submission_files",
+	"questions", "refresh_families", "refresh_tokens", "results",
+	"river_job", "river_leader", "river_migration", "river_notification", "river_queue", // River's, with migration 12
+	"schema_migrations", "subject_group", "subjects", "submission_files",
 	"teacher_module", "tests", "user_group", "user_tombstones", "users",
 }
 

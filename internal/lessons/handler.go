@@ -16,6 +16,7 @@ import (
 	"platform/internal/auth"
 	"platform/internal/catalog"
 	"platform/internal/db"
+	"platform/internal/jobs"
 	"platform/internal/policy"
 	"platform/internal/purge"
 	"platform/internal/storage"
@@ -30,6 +31,27 @@ type Handler struct {
 	// comment-only submission costs no upload, so without a cap one student
 	// could add rows until every list of the lesson exhausts memory).
 	maxSubmissions int
+	// jobs queues deleted rows' file removals in the delete's transaction
+	// (nil: removed after the commit, best effort).
+	jobs *jobs.Engine
+}
+
+// UseJobs queues deleted rows' file removals as jobs of e.
+func (h *Handler) UseJobs(e *jobs.Engine) *Handler { h.jobs = e; return h }
+
+// removeTx queues files' removal inside tx when there is a job engine.
+func (h *Handler) removeTx(ctx context.Context, tx pgx.Tx, files purge.Files) error {
+	if h.jobs == nil {
+		return nil
+	}
+	return h.jobs.RemoveTx(ctx, tx, files)
+}
+
+// removeAfter removes files after the commit when there is no job engine.
+func (h *Handler) removeAfter(ctx context.Context, files purge.Files) {
+	if h.jobs == nil {
+		files.Remove(ctx, h.store)
+	}
 }
 
 // NewHandler returns the /lessons handler; maxSubmissions is the
@@ -147,13 +169,15 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 		if !policy.CanManage(u, subject) {
 			return apperr.Forbidden("Нет доступа к предмету")
 		}
-		files, err = purge.Lessons(ctx, tx, []int32{id})
-		return err
+		if files, err = purge.Lessons(ctx, tx, []int32{id}); err != nil {
+			return err
+		}
+		return h.removeTx(ctx, tx, files)
 	})
 	if err != nil {
 		return err
 	}
-	files.Remove(ctx, h.store)
+	h.removeAfter(ctx, files)
 	return web.OK(w, web.Detail{Detail: "Урок успешно удалён"})
 }
 

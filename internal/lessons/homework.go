@@ -352,12 +352,14 @@ func (h *Handler) deleteSubmission(w http.ResponseWriter, r *http.Request) error
 				return err
 			}
 		}
-		files, err = purge.Submissions(ctx, tx, []int32{id})
-		return err
+		if files, err = purge.Submissions(ctx, tx, []int32{id}); err != nil {
+			return err
+		}
+		return h.removeTx(ctx, tx, files)
 	})
 	if err != nil {
 		return err
 	}
-	files.Remove(ctx, h.store)
+	h.removeAfter(ctx, files)
 	return web.OK(w, web.Detail{Detail: "Работа удалена"})
 }

@@ -330,6 +330,7 @@ func TestDeleteSubmission(t *testing.T) {
 			f.env.Count(t, `SELECT count(*) FROM submission_files WHERE submission_id = $1`, id); n != 0 {
 			t.Fatal("rows left")
 		}
+		f.env.WaitJobs(t) // the removal is a job queued with the delete
 		if f.exists(rel) {
 			t.Fatal("file left")
 		}
@@ -337,6 +338,7 @@ func TestDeleteSubmission(t *testing.T) {
 	t.Run("admin deletes anyone's", func(t *testing.T) {
 		id, rel := hw(f.student)
 		f.env.Do(t, "DELETE", fmt.Sprintf("/lessons/submission/%d", id), f.admin, nil).Error(t, 200, "Работа удалена")
+		f.env.WaitJobs(t) // the removal is a job queued with the delete
 		if f.exists(rel) {
 			t.Fatal("file left")
 		}

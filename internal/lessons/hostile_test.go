@@ -84,6 +84,7 @@ func TestDeleteLessonRemovesOnlyItsDocument(t *testing.T) {
 		id := f.lesson(t, f.subjectID, u)
 		f.env.Do(t, "DELETE", fmt.Sprintf("/lessons/%d", id), f.teacher, nil).Status(t, 200)
 	}
+	f.env.WaitJobs(t) // the removal is a job queued with the delete
 	for rel, want := range map[string]bool{
 		homework: true, "photos/1_a.png": true, "lesson_docs/other.pdf": true,
 		"lesson_docs/shared.pdf": true, "lesson_docs/mine.pdf": false, "lesson_docs/spelled.pdf": false,

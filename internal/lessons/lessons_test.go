@@ -213,6 +213,7 @@ func TestDeleteLesson(t *testing.T) {
 	})
 	t.Run("cascade and files", func(t *testing.T) {
 		f.env.Do(t, "DELETE", fmt.Sprintf("/lessons/%d", lesson), f.teacher, nil).Error(t, 200, "Урок успешно удалён")
+		f.env.WaitJobs(t) // the files' removal is a job queued with the delete
 		for _, q := range []string{
 			`SELECT count(*) FROM lessons WHERE id = $1`,
 			`SELECT count(*) FROM lesson_submissions WHERE lesson_id = $1`,

@@ -64,10 +64,10 @@ func routes(r chi.Router, d Deps) {
 		r.Method(http.MethodGet, "/docs/LICENSE", ref)
 	}
 
-	g.Mount(r, "/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle, auth.NewSessions(d.Pool, d.Tokens)).Routes)
-	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store, lookups, d.Lifetime).Observe(d.Metrics).Routes(r, g) // /user, /admin/{users,groups,modules}
+	g.Mount(r, "/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle, auth.NewSessions(d.Pool, d.Tokens)).AllowIINPasswords(d.Imports.UnsafeIINPasswords).Routes)
+	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store, lookups, d.Lifetime).Observe(d.Metrics).UseJobs(d.Jobs, d.Imports).Routes(r, g) // /user, /admin/{users,groups,modules}
 	g.Mount(r, "/access", access.NewHandler(d.Pool, d.TreeCacheBytes).Routes)
-	g.Mount(r, "/lessons", lessons.NewHandler(d.Pool, d.Store, lim.MaxSubmissionsPerLesson).Routes, grades.NewHandler(d.Pool).Routes)
+	g.Mount(r, "/lessons", lessons.NewHandler(d.Pool, d.Store, lim.MaxSubmissionsPerLesson).UseJobs(d.Jobs).Routes, grades.NewHandler(d.Pool).Routes)
 	g.Mount(r, "/tests", tests.NewHandler(d.Pool).Routes)
 	files.NewHandler(d.Pool, d.Store).Routes(r, g) // /files/download/*, /static/photos/* on the root
 }

@@ -11,9 +11,11 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"platform/internal/admin/groups"
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/jobs"
 	"platform/internal/metrics"
 	"platform/internal/storage"
 	"platform/internal/web"
@@ -32,7 +34,13 @@ type Deps struct {
 	// Excel import whose client left) stops then. Nil: such work ends only
 	// by itself.
 	Lifetime context.Context
-	Limits   Limits
+	// Jobs is the River job engine (imports, file removals); its workers
+	// are registered by New, so it starts after New. Nil: imports fail and
+	// deleted files are removed after the commit (tests of other parts).
+	Jobs *jobs.Engine
+	// Imports: how imports treat new accounts' passwords.
+	Imports groups.ImportConfig
+	Limits  Limits
 	// Ready is /readyz's check; nil pings through the pool (tests). run uses a
 	// db.Probe, on its own connection, so a busy pool is not "not ready".
 	Ready func(context.Context) error

@@ -73,9 +73,9 @@ type roster struct {
 
 // rosterRow is one accepted person.
 type rosterRow struct {
-	Row  int
-	IIN  string
-	Name string
+	Row  int    `json:"row"`
+	IIN  string `json:"iin"`
+	Name string `json:"name"`
 }
 
 // columns maps the header to column indexes (-1 when absent).

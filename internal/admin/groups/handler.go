@@ -11,12 +11,14 @@ import (
 	"net/http"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
 	"platform/internal/admin/internal/shared"
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/catalog"
 	"platform/internal/db"
+	"platform/internal/jobs"
 	"platform/internal/metrics"
 	"platform/internal/purge"
 	"platform/internal/storage"
@@ -40,6 +42,31 @@ type Handler struct {
 	store    storage.Store
 	lifetime context.Context
 	m        *metrics.Metrics // nil: imports not observed
+	// jobs runs imports and removes deleted rows' files (UseJobs).
+	jobs      *jobs.Engine
+	seal      sealer
+	unsafeIIN bool
+}
+
+// ImportConfig is how imports treat new accounts' passwords.
+type ImportConfig struct {
+	// Secret derives the key sealing one-time passwords (SECRET_KEY).
+	Secret []byte
+	// UnsafeIINPasswords gives new accounts the IIN-derived password
+	// instead of a random one (UNSAFE_IIN_PASSWORDS; documented as unsafe).
+	UnsafeIINPasswords bool
+}
+
+// UseJobs runs imports as River jobs of e and queues deleted rows' file
+// removals there; it registers the import worker, so it comes before
+// e.Start.
+func (h *Handler) UseJobs(e *jobs.Engine, cfg ImportConfig) {
+	h.jobs = e
+	h.seal = newSealer(cfg.Secret)
+	h.unsafeIIN = cfg.UnsafeIINPasswords
+	if e != nil {
+		river.AddWorker(e.Workers(), &importWorker{h: h})
+	}
 }
 
 // Observe has imports report their progress to m.
@@ -237,7 +264,7 @@ func (h *Handler) purgeGroup(r *http.Request, withUsers bool) (catalog.Group, in
 		g catalog.Group
 		n int
 	)
-	err = shared.PurgeTx(ctx, h.pool, h.store, func(tx pgx.Tx) (purge.Files, error) {
+	err = shared.PurgeTx(ctx, h.pool, h.store, h.jobs, func(tx pgx.Tx) (purge.Files, error) {
 		repo := newRepo(tx)
 		// Locked first: concurrent member additions wait, then find no group.
 		var err error

@@ -2,6 +2,7 @@ package groups
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,17 +30,21 @@ const (
 	msgImportNotFound   = "Импорт не найден"
 	msgInternal         = "Internal Server Error"
 	msgImportStopped    = "Импорт прерван остановкой сервера"
+	msgImportAbandoned  = "Импорт не завершён: сервер, выполнявший его, остановился, попытки исчерпаны"
+	msgNoCredentials    = "Пароли этого импорта уже выданы или их срок истёк"
+	msgImportRequeued   = "Сервер останавливается; импорт будет продолжен, его состояние: GET /admin/groups/imports/{import_id}"
 )
 
 // importGroup is POST /admin/groups/upload-excel: the upload goes to a
 // temporary file (the streaming parse of internal/xlsx reads it from there)
 // and bad rows are reported, all within the request. The rest — new users'
-// default passwords hashed as bulk work, then the group, users and links in
-// one transaction — runs as an import job detached from the request (its
-// values kept, its cancellation not; the server's lifetime ends it), so a
-// client or proxy that gives up does not roll it back. The request waits for
-// the job while it lives and answers the job's outcome; the outcome is also
-// recorded in import_jobs for GET /admin/groups/imports/{import_id}.
+// passwords hashed as bulk work, then the group, users and links in one
+// transaction — is an "excel_import" River job whose durable arguments are
+// the parsed rows, queued in the same transaction as its import_jobs row.
+// Any instance may run it; if that instance dies, River rescues the job and
+// another one retries it (the import is idempotent: its outcome commits with
+// the rows). The request waits for the outcome while its client stays and
+// answers it; GET /admin/groups/imports/{import_id} reads it back.
 func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	up, err := storage.NewUpload(r, excelLimit, msgExcelTooLarge)
@@ -84,105 +89,85 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.progress("read", len(ros.Rows)-read)
-	id, err := h.repo.startImport(ctx, part.ClientName(), len(ros.Rows))
+	id, err := h.enqueueImport(ctx, part.ClientName(), ros)
 	if err != nil {
 		return err
 	}
-	jctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	stop := func() bool { return false }
-	if h.lifetime != nil {
-		stop = context.AfterFunc(h.lifetime, cancel)
-	}
-	done := make(chan struct{})
-	var (
-		res  importResult
-		jerr error
-	)
-	go func() {
-		defer close(done)
-		defer cancel()
-		defer stop()
-		if h.m != nil {
-			h.m.ImportsRunning.Inc()
-			defer h.m.ImportsRunning.Dec()
-		}
-		res, jerr = h.runImport(jctx, id, ros)
-		if jerr == nil {
-			h.progress("created", res.Created)
-			h.progress("existing", res.Existing)
-			h.progress("skipped", res.Skipped)
-		}
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		log.Warn("excel import: client left; the import continues", "import_id", id)
-		return ctx.Err()
-	}
-	if jerr != nil {
-		return jerr
-	}
-	return web.OK(w, res)
+	log.Info("excel import queued", "import_id", id, "rows", len(ros.Rows))
+	return h.awaitImport(w, r, id)
 }
 
-// recordTimeout bounds writing an import's outcome, which must happen even
-// when the import was ended by shutdown.
-const recordTimeout = 10 * time.Second
-
-// runImport is the detached part of an import: hash, write, record the
-// outcome in import_jobs (also a failure: its client-safe detail).
-func (h *Handler) runImport(ctx context.Context, id int32, ros roster) (importResult, error) {
-	log := web.Logger(ctx).With("import_id", id)
-	start := time.Now()
-	res, err := h.writeRoster(ctx, ros)
-	res.ImportID = id
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	defer cancel()
-	if err != nil {
-		detail := msgInternal
-		if e, ok := apperr.As(err); ok && e.Kind != apperr.KindInternal {
-			detail = e.Detail
-		} else if errors.Is(err, context.Canceled) {
-			detail = msgImportStopped
-		}
-		log.Warn("excel import failed", "error", err, "duration_ms", time.Since(start).Milliseconds())
-		if rerr := h.repo.finishImport(rctx, id, statusFailed, nil, &detail); rerr != nil {
-			log.Error("excel import: record failure", "error", rerr)
-		}
-		return importResult{}, err
-	}
-	log.Info("excel import done", "group_id", res.GroupID, "created", res.Created,
-		"existing", res.Existing, "skipped", res.Skipped, "duration_ms", time.Since(start).Milliseconds())
-	if err := h.repo.finishImport(rctx, id, statusDone, &res, nil); err != nil {
-		return importResult{}, err
-	}
-	return res, nil
-}
-
-// writeRoster hashes the new users' default passwords (bulk work, no
-// connection held) and writes the group, users and links in one transaction.
-func (h *Handler) writeRoster(ctx context.Context, ros roster) (importResult, error) {
-	existing, err := h.repo.existingIINs(ctx, iinsOf(ros.Rows))
-	if err != nil {
-		return importResult{}, err
-	}
-	var fresh []rosterRow
-	for _, row := range ros.Rows {
-		if !existing[row.IIN] {
-			fresh = append(fresh, row)
-		}
-	}
-	hashes, err := h.hashDefaults(ctx, fresh)
-	if err != nil {
-		return importResult{}, err
-	}
-	var res importResult
-	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
+// enqueueImport records the import as queued and queues its job, in one
+// transaction.
+func (h *Handler) enqueueImport(ctx context.Context, fileName string, ros roster) (int32, error) {
+	var id int32
+	err := h.pool.WithTx(ctx, func(tx pgx.Tx) error {
+		repo := newRepo(tx)
 		var err error
-		res, err = newRepo(tx).importRoster(ctx, ros, fresh, hashes)
-		return err
+		if id, err = repo.startImport(ctx, fileName, len(ros.Rows)); err != nil {
+			return err
+		}
+		job, err := h.jobs.InsertTx(ctx, tx, ImportArgs{ImportID: id, GroupName: ros.GroupName,
+			GroupDesc: ros.GroupDesc, Rows: ros.Rows, Errors: ros.Errors}, nil)
+		if err != nil {
+			return err
+		}
+		return repo.setImportJob(ctx, id, job.ID)
 	})
-	return res, err
+	return id, err
+}
+
+// importPollEvery is how often a waiting upload reads its import's state.
+const importPollEvery = 100 * time.Millisecond
+
+// awaitImport waits for import id to end and answers its outcome: the
+// result (with the new accounts' one-time passwords) or the failure. A
+// client that leaves leaves the import running; a server shutting down
+// answers 503 once the job is back in the queue (another instance, or this
+// one restarted, finishes it).
+func (h *Handler) awaitImport(w http.ResponseWriter, r *http.Request, id int32) error {
+	ctx := r.Context()
+	tick := time.NewTicker(importPollEvery)
+	defer tick.Stop()
+	for {
+		job, err := h.repo.importJob(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				web.Logger(ctx).Warn("excel import: client left; the import continues", "import_id", id)
+			}
+			return err
+		}
+		switch job.Status {
+		case statusDone:
+			var res importResult
+			if err := json.Unmarshal(job.Result, &res); err != nil {
+				return fmt.Errorf("admin: import result: %w", err)
+			}
+			if res.Credentials, err = h.readCredentials(ctx, id, false); err != nil {
+				return err
+			}
+			return web.OK(w, res)
+		case statusFailed:
+			detail := msgInternal
+			if job.Error != nil {
+				detail = *job.Error
+			}
+			if detail == msgInternal {
+				return fmt.Errorf("admin: import %d failed", id)
+			}
+			return apperr.BadRequest(detail)
+		case statusQueued, statusRunning:
+			if job.Status == statusQueued && h.lifetime != nil && h.lifetime.Err() != nil {
+				return &apperr.Error{Kind: apperr.KindUnavailable, Detail: msgImportRequeued}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			web.Logger(ctx).Warn("excel import: client left; the import continues", "import_id", id)
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
 }
 
 // recentImportsMax bounds the import list: enough to find one whose client left.
@@ -224,14 +209,13 @@ func iinsOf(rows []rosterRow) []string {
 	return out
 }
 
-// hashDefaults hashes the default password of each new user (first 3 +
-// last 3 digits of the IIN) in parallel, with as many workers as the shared
+// hashPasswords hashes the password of each new user in parallel, with as many workers as the shared
 // bcrypt pool has slots (more would only queue there), as bulk work at
 // DEFAULT_PASSWORD_COST (auth.Hasher.HashDefault: logins go first); no
 // database connection is held meanwhile. The first failure cancels the rest.
-func (h *Handler) hashDefaults(ctx context.Context, rows []rosterRow) ([]string, error) {
-	hashes := make([]string, len(rows))
-	if len(rows) == 0 {
+func (h *Handler) hashPasswords(ctx context.Context, passwords []string) ([]string, error) {
+	hashes := make([]string, len(passwords))
+	if len(passwords) == 0 {
 		return hashes, nil
 	}
 	log := web.Logger(ctx)
@@ -243,11 +227,10 @@ func (h *Handler) hashDefaults(ctx context.Context, rows []rosterRow) ([]string,
 		wg   sync.WaitGroup
 		done atomic.Int64
 	)
-	for range min(h.hasher.Slots(), len(rows)) {
+	for range min(h.hasher.Slots(), len(passwords)) {
 		wg.Go(func() {
 			for i := range next {
-				iin := rows[i].IIN
-				hash, err := h.hasher.HashDefault(ctx, iin[:3]+iin[len(iin)-3:])
+				hash, err := h.hasher.HashDefault(ctx, passwords[i])
 				if err != nil {
 					cancel(err)
 					continue
@@ -255,13 +238,13 @@ func (h *Handler) hashDefaults(ctx context.Context, rows []rosterRow) ([]string,
 				hashes[i] = hash
 				h.progress("hashed", 1)
 				if n := done.Add(1); n%importProgressEvery == 0 {
-					log.Info("excel import: passwords hashed", "done", n, "total", len(rows))
+					log.Info("excel import: passwords hashed", "done", n, "total", len(passwords))
 				}
 			}
 		})
 	}
 feed:
-	for i := range rows {
+	for i := range passwords {
 		select {
 		case next <- i:
 		case <-ctx.Done():

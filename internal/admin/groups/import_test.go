@@ -49,6 +49,12 @@ func TestImportExcel(t *testing.T) {
 			map[string]any{"row": float64(11), "iin": "333333333333", "reason": "ФИО длиннее 255 символов"},
 		},
 	}
+	// The new accounts' one-time passwords (TestImportOneTimePasswords).
+	creds, _ := got["credentials"].([]any)
+	delete(got, "credentials")
+	if len(creds) != 3 {
+		t.Errorf("credentials %v, want 3", creds)
+	}
 	if gid == 0 || got["import_id"] == float64(0) || !equalJSON(got, want) {
 		t.Fatalf("got  %s\nwant %v", res.Body, want)
 	}
@@ -72,8 +78,15 @@ func TestImportExcel(t *testing.T) {
 			WHERE u.iin = $1 AND u.full_name = $2 AND u.role = 'student' AND u.phone IS NULL AND ug.group_id = $3`, iin, name, int32(gid)); n != 1 {
 			t.Fatalf("user %s not created and linked", iin)
 		}
-		// Default password: first 3 + last 3 digits.
-		env.Do(t, "POST", "/auth/login", apitest.User{}, map[string]any{"iin": iin, "password": iin[:3] + iin[9:]}).Status(t, 200)
+		// A one-time password (issue 21); the IIN-derived one is not it.
+		env.Do(t, "POST", "/auth/login", apitest.User{}, map[string]any{"iin": iin, "password": iin[:3] + iin[9:]}).Status(t, 401)
+		pw := ""
+		for _, c := range creds {
+			if c := c.(map[string]any); c["iin"] == iin {
+				pw, _ = c["password"].(string)
+			}
+		}
+		env.Do(t, "POST", "/auth/login", apitest.User{}, map[string]any{"iin": iin, "password": pw}).Status(t, 200)
 	}
 	if n := env.Count(t, `SELECT count(*) FROM users u JOIN user_group ug ON ug.user_id = u.id
 		WHERE u.id = $1 AND u.full_name = 'Уже Есть' AND u.role = 'teacher'`, existing.ID); n != 1 {
@@ -211,6 +224,7 @@ func TestImportExcelWorkbookForms(t *testing.T) {
 	res := upload(t, env, importPath, admin, "file", "stream.xlsx", write(f))
 	res.Status(t, 200)
 	got := res.Map(t)
+	delete(got, "credentials")
 	want := map[string]any{"message": "Создана группа 'Поток-1' с 3 пользователями.", "group_id": got["group_id"], "group_name": "Поток-1", "import_id": got["import_id"],
 		"created": float64(3), "existing": float64(0), "skipped": float64(1),
 		"errors": []any{map[string]any{"row": float64(9), "iin": "1234", "reason": "Некорректный ИИН"}}}

@@ -111,12 +111,13 @@ func (r *repo) existingIINs(ctx context.Context, iins []string) (map[string]bool
 // importRoster writes an import inside the caller's transaction in a fixed
 // number of statements: the group found or created (race-safe through its
 // unique name), the new users (an IIN created meanwhile by someone else is
-// taken as existing), and the memberships.
-func (r *repo) importRoster(ctx context.Context, ros roster, fresh []rosterRow, hashes []string) (importResult, error) {
-	res := importResult{GroupName: ros.GroupName, Skipped: len(ros.Errors), Errors: ros.Errors}
+// taken as existing), and the memberships. It fills res and returns the
+// IINs of the users it created.
+func (r *repo) importRoster(ctx context.Context, ros roster, fresh []rosterRow, hashes []string, res *importResult) (map[string]bool, error) {
+	*res = importResult{GroupName: ros.GroupName, Skipped: len(ros.Errors), Errors: ros.Errors}
 	created, err := r.findOrCreateGroup(ctx, ros.GroupName, ros.GroupDesc, &res.GroupID)
 	if err != nil {
-		return importResult{}, err
+		return nil, err
 	}
 	names := make([]string, len(fresh))
 	iins := make([]string, len(fresh))
@@ -126,24 +127,33 @@ func (r *repo) importRoster(ctx context.Context, ros roster, fresh []rosterRow, 
 	const insertUsers = `
 INSERT INTO users (full_name, iin, role, hashed_password, must_change_password)
 SELECT n, i, 'student', p, true FROM unnest($1::text[], $2::text[], $3::text[]) AS t(n, i, p)
-ON CONFLICT (iin) DO NOTHING`
-	tag, err := r.db.Exec(ctx, insertUsers, names, iins, hashes)
+ON CONFLICT (iin) DO NOTHING
+RETURNING iin`
+	rows, err := r.db.Query(ctx, insertUsers, names, iins, hashes)
 	if err != nil {
-		return importResult{}, fmt.Errorf("admin: import users: %w", err)
+		return nil, fmt.Errorf("admin: import users: %w", err)
 	}
-	res.Created = int(tag.RowsAffected())
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("admin: import users: %w", err)
+	}
+	made := make(map[string]bool, len(inserted))
+	for _, iin := range inserted {
+		made[iin] = true
+	}
+	res.Created = len(inserted)
 	listed := iinsOf(ros.Rows)
 	const link = `
 INSERT INTO user_group (user_id, group_id)
 SELECT u.id, $2 FROM unnest($1::text[]) AS t(iin) JOIN users u ON u.iin = t.iin
 ON CONFLICT DO NOTHING`
 	if _, err := r.db.Exec(ctx, link, listed, res.GroupID); err != nil {
-		return importResult{}, fmt.Errorf("admin: import links: %w", err)
+		return nil, fmt.Errorf("admin: import links: %w", err)
 	}
 	const linked = `SELECT count(*) FROM users WHERE iin = ANY($1)`
 	var n int
 	if err := r.db.QueryRow(ctx, linked, listed).Scan(&n); err != nil {
-		return importResult{}, fmt.Errorf("admin: import count: %w", err)
+		return nil, fmt.Errorf("admin: import count: %w", err)
 	}
 	res.Existing = n - res.Created
 	action := "Обновлена"
@@ -151,7 +161,7 @@ ON CONFLICT DO NOTHING`
 		action = "Создана"
 	}
 	res.Message = fmt.Sprintf("%s группа '%s' с %d пользователями.", action, ros.GroupName, n)
-	return res, nil
+	return made, nil
 }
 
 // findOrCreateGroup finds the group by exact name or creates it, safe
@@ -176,7 +186,7 @@ RETURNING id`
 	return false, nil
 }
 
-// startImport records a new running import job and returns its id. The file
+// startImport records a new queued import job and returns its id. The file
 // name is cut to the column's 255 characters.
 func (r *repo) startImport(ctx context.Context, fileName string, rows int) (int32, error) {
 	if n := []rune(fileName); len(n) > 255 {
@@ -184,7 +194,7 @@ func (r *repo) startImport(ctx context.Context, fileName string, rows int) (int3
 	}
 	const q = `
 INSERT INTO import_jobs (status, file_name, row_count, started_at)
-VALUES ('running', $1, $2, now() AT TIME ZONE 'UTC') RETURNING id`
+VALUES ('queued', $1, $2, now() AT TIME ZONE 'UTC') RETURNING id`
 	var id int32
 	if err := r.db.QueryRow(ctx, q, fileName, rows).Scan(&id); err != nil {
 		return 0, fmt.Errorf("admin: start import: %w", err)
@@ -192,11 +202,90 @@ VALUES ('running', $1, $2, now() AT TIME ZONE 'UTC') RETURNING id`
 	return id, nil
 }
 
+// setImportJob records the River job that runs import id.
+func (r *repo) setImportJob(ctx context.Context, id int32, jobID int64) error {
+	_, err := shared.Exec(ctx, r.db, "set import job", `UPDATE import_jobs SET job_id = $2 WHERE id = $1`, id, jobID)
+	return err
+}
+
+// claimImport marks import id running for the given attempt; false when it
+// is already finished (done or failed).
+func (r *repo) claimImport(ctx context.Context, id int32, attempt int) (bool, error) {
+	const q = `
+UPDATE import_jobs SET status = 'running', attempt = $2
+WHERE id = $1 AND status IN ('queued', 'running')`
+	tag, err := r.db.Exec(ctx, q, id, attempt)
+	if err != nil {
+		return false, fmt.Errorf("admin: claim import: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// lockRunningImport locks import id's row for the writing transaction;
+// errAlreadyFinished when another attempt finished it meanwhile.
+func (r *repo) lockRunningImport(ctx context.Context, id int32) error {
+	var status string
+	if err := r.db.QueryRow(ctx, `SELECT status FROM import_jobs WHERE id = $1 FOR UPDATE`, id).Scan(&status); err != nil {
+		return fmt.Errorf("admin: lock import: %w", err)
+	}
+	if status == statusDone || status == statusFailed {
+		return errAlreadyFinished
+	}
+	return nil
+}
+
+// completeImport records a done import with its result and the sealed
+// one-time passwords (nil: none), kept for credentialsTTL.
+func (r *repo) completeImport(ctx context.Context, id int32, res *importResult, sealed []byte) error {
+	body, err := json.Marshal(res)
+	if err != nil {
+		return fmt.Errorf("admin: encode import result: %w", err)
+	}
+	const q = `
+UPDATE import_jobs SET status = 'done', result = $2, error = NULL, finished_at = now() AT TIME ZONE 'UTC',
+    credentials = $3,
+    credentials_until = CASE WHEN $3::bytea IS NULL THEN NULL ELSE now() AT TIME ZONE 'UTC' + make_interval(secs => $4) END
+WHERE id = $1`
+	_, err = shared.Exec(ctx, r.db, "complete import", q, id, body, sealed, credentialsTTL.Seconds())
+	return err
+}
+
+// requeueImport records a failed attempt that will be retried.
+func (r *repo) requeueImport(ctx context.Context, id int32, detail string) error {
+	const q = `UPDATE import_jobs SET status = 'queued', error = $2 WHERE id = $1 AND status IN ('queued', 'running')`
+	_, err := shared.Exec(ctx, r.db, "requeue import", q, id, detail)
+	return err
+}
+
+// credentials reads import id's sealed one-time passwords while kept (nil
+// once wiped or expired); wipe removes them in the same statement.
+func (r *repo) credentials(ctx context.Context, id int32, wipe bool) ([]byte, error) {
+	q := `
+SELECT credentials FROM import_jobs
+WHERE id = $1 AND credentials IS NOT NULL AND credentials_until > now() AT TIME ZONE 'UTC'`
+	if wipe {
+		q = `
+WITH old AS (SELECT id, credentials, credentials_until FROM import_jobs WHERE id = $1 FOR UPDATE)
+UPDATE import_jobs j SET credentials = NULL, credentials_until = NULL FROM old
+WHERE j.id = old.id AND old.credentials IS NOT NULL AND old.credentials_until > now() AT TIME ZONE 'UTC'
+RETURNING old.credentials`
+	}
+	var sealed []byte
+	err := r.db.QueryRow(ctx, q, id).Scan(&sealed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("admin: import credentials: %w", err)
+	}
+	return sealed, nil
+}
+
 // finishImport records an import's outcome: its result body or its error detail.
 func (r *repo) finishImport(ctx context.Context, id int32, status string, res *importResult, detail *string) error {
 	const q = `
 UPDATE import_jobs SET status = $2, result = $3, error = $4, finished_at = now() AT TIME ZONE 'UTC'
-WHERE id = $1`
+WHERE id = $1 AND status IN ('queued', 'running')`
 	var body []byte
 	if res != nil {
 		var err error
@@ -210,20 +299,34 @@ WHERE id = $1`
 	return nil
 }
 
+// importSelect reads import jobs with their River job: an unfinished
+// import whose job River gave up on (discarded after its last attempt,
+// e.g. rescued from a dead instance once too often, or cancelled) is
+// failed; one whose job waits for a retry is queued.
+const importSelect = `
+SELECT j.id,
+    CASE WHEN j.status IN ('done', 'failed') THEN j.status
+         WHEN r.state IN ('discarded', 'cancelled') THEN 'failed'
+         WHEN r.state = 'running' THEN 'running'
+         WHEN r.state IN ('available', 'scheduled', 'retryable', 'pending') THEN 'queued'
+         ELSE j.status END AS status,
+    j.file_name, j.row_count, j.result,
+    CASE WHEN j.status NOT IN ('done', 'failed') AND r.state IN ('discarded', 'cancelled')
+         THEN coalesce(j.error, '` + msgImportAbandoned + `') ELSE j.error END AS error,
+    j.started_at,
+    coalesce(j.finished_at, CASE WHEN r.state IN ('discarded', 'cancelled') THEN r.finalized_at AT TIME ZONE 'UTC' END) AS finished_at,
+    greatest(j.attempt, coalesce(r.attempt, 0)) AS attempt
+FROM import_jobs j LEFT JOIN river_job r ON r.id = j.job_id`
+
 // importJob reads one import job.
 func (r *repo) importJob(ctx context.Context, id int32) (importJobOut, error) {
-	const q = `
-SELECT id, status, file_name, row_count, result, error, started_at, finished_at
-FROM import_jobs WHERE id = $1`
-	rows, err := r.db.Query(ctx, q, id)
+	rows, err := r.db.Query(ctx, importSelect+` WHERE j.id = $1`, id)
 	return shared.One[importJobOut](rows, err, "load import")
 }
 
 // recentImports reads the newest import jobs (at most n), by id.
 func (r *repo) recentImports(ctx context.Context, n int) ([]importJobOut, error) {
-	const q = `
-SELECT id, status, file_name, row_count, result, error, started_at, finished_at
-FROM (SELECT * FROM import_jobs ORDER BY id DESC LIMIT $1) j ORDER BY id`
+	q := importSelect + ` WHERE j.id IN (SELECT id FROM import_jobs ORDER BY id DESC LIMIT $1) ORDER BY j.id`
 	rows, err := r.db.Query(ctx, q, n)
 	return shared.All[importJobOut](rows, err, "list imports")
 }

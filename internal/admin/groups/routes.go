@@ -15,6 +15,7 @@ func (h *Handler) Routes(r chi.Router, g auth.Guards) {
 	r.With(g.Admin).Post("/upload-excel", web.Handle(h.importGroup))
 	r.With(g.Admin).Get("/imports", web.Handle(h.imports))
 	r.With(g.Admin).Get("/imports/{import_id}", web.Handle(h.importJob))
+	r.With(g.Admin).Get("/imports/{import_id}/credentials.xlsx", web.Handle(h.credentialsSheet))
 	r.With(g.Admin).Get("/{group_id}", web.Handle(h.get))
 	r.With(g.Admin).Delete("/{group_id}", web.Handle(h.delete))
 	r.With(g.Admin).Delete("/{group_id}/with-users", web.Handle(h.deleteWithUsers))

@@ -14,6 +14,7 @@ import (
 	"platform/internal/auth"
 	"platform/internal/catalog"
 	"platform/internal/db"
+	"platform/internal/jobs"
 	"platform/internal/policy"
 	"platform/internal/purge"
 	"platform/internal/storage"
@@ -41,6 +42,7 @@ type Handler struct {
 	pool  *db.Pool
 	repo  *repo
 	store storage.Store
+	jobs  *jobs.Engine // nil: files removed after the commit
 }
 
 // NewHandler returns the handler; store holds the files a delete removes.
@@ -184,7 +186,7 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	err = shared.PurgeTx(ctx, h.pool, h.store, func(tx pgx.Tx) (purge.Files, error) {
+	err = shared.PurgeTx(ctx, h.pool, h.store, h.jobs, func(tx pgx.Tx) (purge.Files, error) {
 		if err := newRepo(tx).moduleExists(ctx, id, "FOR UPDATE"); err != nil {
 			return purge.Files{}, err
 		}
@@ -238,7 +240,7 @@ func (h *Handler) deleteSubject(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	err = shared.PurgeTx(ctx, h.pool, h.store, func(tx pgx.Tx) (purge.Files, error) {
+	err = shared.PurgeTx(ctx, h.pool, h.store, h.jobs, func(tx pgx.Tx) (purge.Files, error) {
 		if err := newRepo(tx).lockSubject(ctx, id); err != nil {
 			return purge.Files{}, err
 		}
@@ -266,3 +268,6 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// UseJobs queues deleted rows' file removals as jobs of e.
+func (h *Handler) UseJobs(e *jobs.Engine) { h.jobs = e }

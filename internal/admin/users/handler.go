@@ -15,6 +15,7 @@ import (
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/jobs"
 	"platform/internal/purge"
 	"platform/internal/storage"
 	"platform/internal/web"
@@ -35,6 +36,7 @@ type Handler struct {
 	hasher   *auth.Hasher
 	throttle *auth.Throttle
 	store    storage.Store
+	jobs     *jobs.Engine // nil: files removed after the commit
 }
 
 // NewHandler returns the handler; hasher is the shared bcrypt pool,
@@ -124,7 +126,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	iin := chi.URLParam(r, "iin")
-	err := shared.PurgeTx(ctx, h.pool, h.store, func(tx pgx.Tx) (purge.Files, error) {
+	err := shared.PurgeTx(ctx, h.pool, h.store, h.jobs, func(tx pgx.Tx) (purge.Files, error) {
 		u, err := newRepo(tx).lockUserByIIN(ctx, iin)
 		if errors.Is(err, shared.ErrNotFound) {
 			return purge.Files{}, apperr.NotFound(msgUserNotFound)
@@ -175,3 +177,6 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	return web.OK(w, nil)
 }
+
+// UseJobs queues deleted rows' file removals as jobs of e.
+func (h *Handler) UseJobs(e *jobs.Engine) { h.jobs = e }

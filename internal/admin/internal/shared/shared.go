@@ -17,6 +17,7 @@ import (
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/jobs"
 	"platform/internal/purge"
 	"platform/internal/storage"
 	"platform/internal/web"
@@ -123,18 +124,25 @@ func OptStrMax(v web.Value, n int) *string {
 	return s
 }
 
-// PurgeTx runs a purge in one transaction and removes its files after the commit.
-func PurgeTx(ctx context.Context, pool *db.Pool, store storage.Store, fn func(tx pgx.Tx) (purge.Files, error)) error {
+// PurgeTx runs a purge in one transaction. With a job engine its files'
+// removal is a "remove_files" job queued in that transaction (retried until
+// the store answers); without one (tests of other parts) they are removed
+// after the commit, best effort.
+func PurgeTx(ctx context.Context, pool *db.Pool, store storage.Store, engine *jobs.Engine, fn func(tx pgx.Tx) (purge.Files, error)) error {
 	var files purge.Files
 	err := pool.WithTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		files, err = fn(tx)
-		return err
+		if files, err = fn(tx); err != nil || engine == nil {
+			return err
+		}
+		return engine.RemoveTx(ctx, tx, files)
 	})
 	if err != nil {
 		return err
 	}
-	files.Remove(ctx, store)
+	if engine == nil {
+		files.Remove(ctx, store)
+	}
 	return nil
 }
 
