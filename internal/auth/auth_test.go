@@ -428,8 +428,11 @@ func TestLoginCrowdOfOneAccountIsShed(t *testing.T) {
 	const maxWait = 400 * time.Millisecond
 	env := apitest.NewWith(t, apitest.Options{BcryptSlots: 1, BcryptCost: 10, LoginMaxWait: maxWait})
 	u := env.User(t, auth.Student)
-	// One login first, so the account's check time is measured.
+	// One login first, so the account's check time is measured (and the
+	// test knows it: on a loaded machine a check alone may take seconds).
+	start := time.Now()
 	login(t, env, u.IIN, u.Password).Status(t, 200)
+	check := time.Since(start)
 	const n = 60
 	type outcome struct {
 		code  int
@@ -468,7 +471,7 @@ func TestLoginCrowdOfOneAccountIsShed(t *testing.T) {
 		t.Errorf("statuses %v, want 200s and 503s only", count)
 	}
 	// The wait is bounded by LOGIN_MAX_WAIT; the slack covers the check itself.
-	if longest > maxWait+time.Second {
+	if longest > maxWait+2*check+time.Second {
 		t.Errorf("a login took %s with LOGIN_MAX_WAIT %s", longest, maxWait)
 	}
 	t.Logf("statuses %v, longest %s", count, longest)

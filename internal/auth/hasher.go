@@ -336,11 +336,20 @@ func (h *Hasher) run(ctx context.Context, cost int, fn func()) error {
 // pad (its estimate includes it); fn returns the time it spent padding,
 // which is left out of cost's moving average.
 func (h *Hasher) runPadded(ctx context.Context, cost, pad int, fn func() time.Duration) error {
-	j, err := h.admit(FairKey(web.ClientIP(ctx)), isBulk(ctx), cost, pad, waitedSince(ctx))
+	bulk, waited := isBulk(ctx), waitedSince(ctx)
+	j, err := h.admit(FairKey(web.ClientIP(ctx)), bulk, cost, pad, waited)
 	if err != nil {
 		return err
 	}
 	queued := time.Now()
+	// Interactive work never waits past LOGIN_MAX_WAIT in all, even when the
+	// estimate that admitted it was too low (issue 21).
+	var expire <-chan time.Time
+	if !bulk && h.maxWait > 0 {
+		t := time.NewTimer(h.maxWait - waited)
+		defer t.Stop()
+		expire = t.C
+	}
 	select {
 	case <-j.ready:
 	case <-ctx.Done():
@@ -348,6 +357,16 @@ func (h *Hasher) runPadded(ctx context.Context, cost, pad int, fn func() time.Du
 		h.cancel(j)
 		h.mu.Unlock()
 		return ctx.Err()
+	case <-expire:
+		h.mu.Lock()
+		granted := j.granted
+		if !granted {
+			h.cancel(j)
+		}
+		h.mu.Unlock()
+		if !granted {
+			return overloaded("bcrypt queue", h.maxWait, h.maxWait)
+		}
 	}
 	if h.waited != nil {
 		h.waited(time.Since(queued))
