@@ -58,8 +58,8 @@ type Handler struct {
 
 // The phone-change limit: a person changes a phone a few times at most.
 const (
-	phoneChangesPerMinute = 6
-	phoneChangeBurst      = 5
+	phoneChangesPerMinute = 10
+	phoneChangeBurst      = 20
 	maxPhoneUsers         = 10000
 )
 
