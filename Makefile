@@ -26,7 +26,7 @@ STATICCHECK_VERSION := v0.8.2
 STATICCHECK         := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
 .PHONY: help run test bench gobench faults build vet lint fmt migrate-up migrate-down migrate-version \
-	db-start db-stop db-reset loadtest clean e2e
+	db-start db-stop db-reset loadtest hostile clean e2e
 
 help: ## List the targets
 	@echo "Usage: make TARGET [ARGS=...] [PKGS=...] [N=...]"
@@ -91,6 +91,9 @@ db-reset: ## Stop the local PostgreSQL, delete .data and the DATABASE_URL line o
 
 loadtest: ## Run the load test (loadtest/run.sh)
 	bash loadtest/run.sh $(ARGS)
+
+hostile: ## Issue 21's bounded load runs: 2 MiB anonymous bodies (peak RSS), 300 users of one account (loadtest/hostile.sh)
+	bash loadtest/hostile.sh $(ARGS)
 
 clean: ## Remove bin/ and coverage files (keeps .data and .env)
 	rm -rf bin coverage*

@@ -420,3 +420,73 @@ func TestClassroomBurst(t *testing.T) {
 		t.Errorf("%d throttle rows after successful logins", n)
 	}
 }
+
+// A crowd on one account waits for the account's budget under the same
+// expected-wait rule as the bcrypt queue (issue 21): with a slow hash and a
+// short LOGIN_MAX_WAIT, some logins are refused with 503 + Retry-After at
+// once, the rest succeed, and none waits much past LOGIN_MAX_WAIT.
+func TestLoginCrowdOfOneAccountIsShed(t *testing.T) {
+	t.Parallel()
+	const maxWait = 400 * time.Millisecond
+	env := apitest.NewWith(t, apitest.Options{BcryptSlots: 1, BcryptCost: 10, LoginMaxWait: maxWait})
+	u := env.User(t, auth.Student)
+	// One login first, so the account's check time is measured (and the
+	// test knows it: on a loaded machine a check alone may take seconds).
+	start := time.Now()
+	login(t, env, u.IIN, u.Password).Status(t, 200)
+	check := time.Since(start)
+	const n = 60
+	type outcome struct {
+		code  int
+		retry string
+		took  time.Duration
+		err   error
+	}
+	out := make(chan outcome, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			start := time.Now()
+			res, err := env.Try("POST", "/auth/login", noToken, map[string]any{"iin": u.IIN, "password": u.Password})
+			if err != nil {
+				out <- outcome{err: err}
+				return
+			}
+			out <- outcome{code: res.Code, retry: res.Header.Get("Retry-After"), took: time.Since(start)}
+		})
+	}
+	wg.Wait()
+	close(out)
+	count := map[int]int{}
+	var longest time.Duration
+	for o := range out {
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		count[o.code]++
+		if o.code == 503 && o.retry == "" {
+			t.Errorf("503 without Retry-After")
+		}
+		longest = max(longest, o.took)
+	}
+	if count[200] == 0 || count[503] == 0 || count[200]+count[503] != n {
+		t.Errorf("statuses %v, want 200s and 503s only", count)
+	}
+	// The wait is bounded by LOGIN_MAX_WAIT; the slack covers the check itself.
+	if longest > maxWait+2*check+time.Second {
+		t.Errorf("a login took %s with LOGIN_MAX_WAIT %s", longest, maxWait)
+	}
+	t.Logf("statuses %v, longest %s", count, longest)
+}
+
+// The anonymous auth routes read at most web.MaxAuthBody (issue 21): a
+// larger body is a 413 before it is parsed.
+func TestAuthBodyCap(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	big := `{"iin": "123456789012", "password": "x", "pad": "` + strings.Repeat("a", 16<<10) + `"}`
+	for _, path := range []string{"/auth/login", "/auth/refresh"} {
+		env.Send(t, apitest.Request{Method: "POST", Path: path, Body: strings.NewReader(big),
+			Header: http.Header{"Content-Type": {"application/json"}}}).Status(t, 413)
+	}
+}

@@ -25,6 +25,7 @@ type Handler struct {
 
 // NewHandler returns the /auth handler.
 func NewHandler(repo *Repo, tokens *Tokens, hasher *Hasher, throttle *Throttle, sessions *Sessions) *Handler {
+	throttle.pace = hasher // the wait for an account's budget counts towards LOGIN_MAX_WAIT
 	return &Handler{repo: repo, tokens: tokens, hasher: hasher, throttle: throttle, sessions: sessions}
 }
 
@@ -87,7 +88,7 @@ func (h *Handler) rehash(ctx context.Context, u User, password string) {
 
 // login is POST /auth/login.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
-	body, err := web.ReadJSON(r)
+	body, err := web.ReadJSONMax(r, web.MaxAuthBody)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -146,19 +147,20 @@ func (h *Hasher) estimate(cost int) time.Duration {
 
 // admit queues a job for client (or as bulk work) or refuses it with the
 // 503 whose Retry-After is the expected wait.
-func (h *Hasher) admit(client string, bulk bool, cost int) (*job, error) {
+func (h *Hasher) admit(client string, bulk bool, cost, pad int, waited time.Duration) (*job, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	j := &job{est: h.estimate(cost), ready: make(chan struct{})}
+	if pad > 0 {
+		j.est += h.estimate(pad)
+	}
 	if bulk {
 		h.bulk = append(h.bulk, j)
 		h.dispatch()
 		return j, nil
 	}
-	if wait := h.waitFor(client); wait > h.maxWait {
-		return nil, &apperr.Error{Kind: apperr.KindUnavailable, Detail: apperr.Overloaded(nil).Detail,
-			Err:        fmt.Errorf("auth: bcrypt queue: expected wait %s over %s", wait.Round(time.Millisecond), h.maxWait),
-			RetryAfter: wait, Reason: "bcrypt_queue"}
+	if wait := waited + h.waitFor(client); wait > h.maxWait {
+		return nil, overloaded("bcrypt queue", wait, h.maxWait)
 	}
 	q := h.clients[client]
 	if q == nil {
@@ -281,14 +283,73 @@ func (h *Hasher) release(j *job, took time.Duration, cost int) {
 	h.dispatch()
 }
 
+// overloaded is the login 503 (API.md §0.5.5): the expected wait is over
+// LOGIN_MAX_WAIT; Retry-After is the expected wait.
+func overloaded(queue string, wait, maxWait time.Duration) error {
+	return &apperr.Error{Kind: apperr.KindUnavailable, Detail: apperr.Overloaded(nil).Detail,
+		Err:        fmt.Errorf("auth: %s: expected wait %s over %s", queue, wait.Round(time.Millisecond), maxWait),
+		RetryAfter: wait, Reason: "bcrypt_queue"}
+}
+
+type arrivalKey struct{}
+
+// withArrival marks when ctx's login began to wait (before the per-account
+// budget), so the bcrypt queue's admission counts that wait too: one
+// expected-wait rule for the whole login.
+func withArrival(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, arrivalKey{}, t)
+}
+
+func waitedSince(ctx context.Context) time.Duration {
+	if t, ok := ctx.Value(arrivalKey{}).(time.Time); ok {
+		return time.Since(t)
+	}
+	return 0
+}
+
+// FairKey is the address a client's share of the slots is kept by: an
+// IPv4 address, or the /64 of an IPv6 one (one subscriber's prefix; rotating
+// addresses inside it earns no extra share).
+func FairKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return addr
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+// checkEstimate is the expected duration of one verification at BCRYPT_COST.
+func (h *Hasher) checkEstimate() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.estimate(h.cost)
+}
+
 // run admits fn as one bcrypt operation at cost, waits for a slot while ctx
 // lives, runs it and measures it.
 func (h *Hasher) run(ctx context.Context, cost int, fn func()) error {
-	j, err := h.admit(web.ClientIP(ctx), isBulk(ctx), cost)
+	return h.runPadded(ctx, cost, 0, func() time.Duration { fn(); return 0 })
+}
+
+// runPadded is run for an operation that may pad itself with work at cost
+// pad (its estimate includes it); fn returns the time it spent padding,
+// which is left out of cost's moving average.
+func (h *Hasher) runPadded(ctx context.Context, cost, pad int, fn func() time.Duration) error {
+	bulk, waited := isBulk(ctx), waitedSince(ctx)
+	j, err := h.admit(FairKey(web.ClientIP(ctx)), bulk, cost, pad, waited)
 	if err != nil {
 		return err
 	}
 	queued := time.Now()
+	// Interactive work never waits past LOGIN_MAX_WAIT in all, even when the
+	// estimate that admitted it was too low (issue 21).
+	var expire <-chan time.Time
+	if !bulk && h.maxWait > 0 {
+		t := time.NewTimer(h.maxWait - waited)
+		defer t.Stop()
+		expire = t.C
+	}
 	select {
 	case <-j.ready:
 	case <-ctx.Done():
@@ -296,18 +357,29 @@ func (h *Hasher) run(ctx context.Context, cost int, fn func()) error {
 		h.cancel(j)
 		h.mu.Unlock()
 		return ctx.Err()
+	case <-expire:
+		h.mu.Lock()
+		granted := j.granted
+		if !granted {
+			h.cancel(j)
+		}
+		h.mu.Unlock()
+		if !granted {
+			return overloaded("bcrypt queue", h.maxWait, h.maxWait)
+		}
 	}
 	if h.waited != nil {
 		h.waited(time.Since(queued))
 	}
 	start := time.Now()
+	padded := time.Duration(0)
 	defer func() {
-		took := time.Since(start)
+		took := time.Since(start) - padded
 		h.mu.Lock()
 		h.release(j, took, cost)
 		h.mu.Unlock()
 	}()
-	fn()
+	padded = fn()
 	return nil
 }
 
@@ -352,18 +424,34 @@ func (h *Hasher) NeedsRehash(hash string) bool {
 
 // Verify reports whether password matches hash, in a slot. Any bcrypt
 // variant ($2a$, $2b$, $2y$) and cost verifies; a stored value that is not a
-// bcrypt hash never does (the original raised and answered 500) and costs
-// no slot.
+// bcrypt hash never does (the original raised and answered 500).
+//
+// A wrong password costs the same whatever the hash (API.md §0.5.3, issue
+// 21): a failed comparison against a hash below BCRYPT_COST (an import's
+// cheap default) is followed, in the same slot, by the dummy comparison at
+// BCRYPT_COST, and a value that is not a bcrypt hash gets the dummy
+// comparison alone; otherwise a wrong guess would tell in milliseconds
+// which accounts still have a cheap hash. Only a correct password against a
+// cheap hash is fast, and that login rehashes it at BCRYPT_COST.
 func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error) {
 	cost, err := bcrypt.Cost([]byte(hash))
 	if err != nil {
-		h.verifications.Add(1)
-		return false, nil
+		return false, h.VerifyDummy(ctx, password)
+	}
+	pad := 0
+	if cost < h.cost {
+		pad = h.cost
 	}
 	var ok bool
-	err = h.run(ctx, cost, func() {
+	err = h.runPadded(ctx, cost, pad, func() time.Duration {
 		h.verifications.Add(1)
 		ok = bcrypt.CompareHashAndPassword([]byte(hash), truncate(password)) == nil
+		if ok || pad == 0 {
+			return 0
+		}
+		start := time.Now()
+		_ = bcrypt.CompareHashAndPassword(h.dummy, truncate(password))
+		return time.Since(start)
 	})
 	return ok, err
 }

@@ -3,8 +3,11 @@ package auth
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"platform/internal/apperr"
 )
@@ -35,7 +38,7 @@ func granted(j *job) bool {
 
 func mustAdmit(t *testing.T, h *Hasher, client string, bulk bool) *job {
 	t.Helper()
-	j, err := h.admit(client, bulk, 4)
+	j, err := h.admit(client, bulk, 4, 0, 0)
 	if err != nil {
 		t.Fatalf("admit %s: %v", client, err)
 	}
@@ -80,7 +83,7 @@ func TestHasherExpectedWaitAndFairShare(t *testing.T) {
 	for i := 1; i <= 5; i++ { // waits 1 s … 5 s
 		flood = append(flood, mustAdmit(t, h, "10.0.0.1", false))
 	}
-	_, err := h.admit("10.0.0.1", false, 4) // would wait 6 s
+	_, err := h.admit("10.0.0.1", false, 4, 0, 0) // would wait 6 s
 	e, ok := apperr.As(err)
 	if !ok || e.Kind != apperr.KindUnavailable || e.RetryAfter != 6*time.Second {
 		t.Fatalf("6th queued job of one address: %v (retry after %v), want 503 after 6 s", err, e)
@@ -167,5 +170,50 @@ func TestHasherEstimateFollowsMeasurements(t *testing.T) {
 	}
 	if got13 < 2*got12-time.Millisecond || got13 > 2*got12+time.Millisecond {
 		t.Errorf("estimate at cost 13 = %s, want twice cost 12's %s", got13, got12)
+	}
+}
+
+// A wrong password costs the same whatever the account's hash (issue 21):
+// against a cost-4 hash it is padded to a comparison at BCRYPT_COST.
+func TestWrongPasswordTimingEqualAcrossCosts(t *testing.T) {
+	h := NewHasher(HasherConfig{Cost: 10, Slots: 1, MaxWait: time.Minute})
+	ctx := context.Background()
+	cheap, _ := bcrypt.GenerateFromPassword([]byte("right"), 4)
+	dear, _ := bcrypt.GenerateFromPassword([]byte("right"), 10)
+	median := func(hash []byte) time.Duration {
+		var ds []time.Duration
+		for range 9 {
+			start := time.Now()
+			if ok, err := h.Verify(ctx, string(hash), "wrong"); ok || err != nil {
+				t.Fatalf("verify: %v %v", ok, err)
+			}
+			ds = append(ds, time.Since(start))
+		}
+		slices.Sort(ds)
+		return ds[len(ds)/2]
+	}
+	c, d := median(cheap), median(dear)
+	if ratio := float64(c) / float64(d); ratio < 0.85 || ratio > 1.15 {
+		t.Errorf("wrong password: %s against cost 4, %s against cost 10 (ratio %.2f)", c, d, ratio)
+	}
+	// A correct password against the cheap hash stays cheap (it is rehashed).
+	if ok, _ := h.Verify(ctx, string(cheap), "right"); !ok {
+		t.Error("cheap hash did not verify")
+	}
+}
+
+// Fair shares are kept by IPv4 address and by IPv6 /64 (issue 21).
+func TestFairKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"10.0.0.1":                "10.0.0.1",
+		"2001:db8:1:2:aaaa::1":    "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff:1:2:3": "2001:db8:1:2::/64",
+		"2001:db8:1:3::1":         "2001:db8:1:3::/64",
+		"::ffff:10.0.0.1":         "::ffff:10.0.0.1",
+		"":                        "",
+	} {
+		if got := FairKey(in); got != want {
+			t.Errorf("FairKey(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

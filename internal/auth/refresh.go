@@ -170,7 +170,7 @@ func revokeFamily(ctx context.Context, tx pgx.Tx, familyID int64) error {
 // /auth/login; a form would invite sending it next to the password form of
 // /auth/token). It answers a new access token and the rotated refresh token.
 func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) error {
-	body, err := web.ReadJSON(r)
+	body, err := web.ReadJSONMax(r, web.MaxAuthBody)
 	if err != nil {
 		return err
 	}

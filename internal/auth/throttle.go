@@ -25,6 +25,10 @@ import (
 type Throttle struct {
 	q db.DBTX
 
+	// pace, when set (NewHandler sets the Hasher), puts the wait for a
+	// key's budget under LOGIN_MAX_WAIT's expected-wait rule.
+	pace *Hasher
+
 	mu   sync.Mutex
 	keys map[string]*keyGate
 }
@@ -39,6 +43,8 @@ type keyGate struct {
 	failed   int           // the key's failures as last read or counted here
 	changed  chan struct{} // closed and replaced whenever a check ends
 	refs     int           // callers using the gate (guarded by Throttle.mu)
+	waiting  int           // callers waiting for the budget
+	took     time.Duration // moving average of this key's checks (0: none yet)
 }
 
 // NewThrottle returns a Throttle on the given database.
@@ -57,14 +63,31 @@ func Locked(minutes int) error {
 // canceled before the check) returns the reservation uncounted. The outcome
 // is recorded even when the client has gone, so hanging up does not hide a
 // wrong guess.
+//
+// The wait for the budget is under the login's expected-wait rule (API.md
+// §0.5.5, issue 21): a caller that would wait longer than LOGIN_MAX_WAIT
+// for its turn — the callers ahead of it on this key, over the checks the
+// budget runs at once, times the key's measured check time — is refused
+// with the 503 and Retry-After at once, and no caller waits past
+// LOGIN_MAX_WAIT; the bcrypt queue then counts the time already waited. So
+// a crowd on one account gets answers, not an unbounded wait.
 func (t *Throttle) Check(ctx context.Context, key string, verify func(context.Context) (bool, error)) (bool, error) {
 	g := t.gate(key)
 	defer t.unref(key, g)
+	arrived := time.Now()
+	ctx = withArrival(ctx, arrived)
+	var deadline <-chan time.Time
 	for first := true; ; first = false {
 		select {
 		case g.lock <- struct{}{}:
 		case <-ctx.Done():
+			if !first {
+				t.leave(g)
+			}
 			return false, ctx.Err()
+		}
+		if !first {
+			g.waiting--
 		}
 		// The row is read on arrival, and again after a wake-up only when
 		// failures were counted meanwhile (the key may be locked now): a
@@ -86,15 +109,33 @@ func (t *Throttle) Check(ctx context.Context, key string, verify func(context.Co
 			<-g.lock
 			break
 		}
+		if t.pace != nil {
+			if wait := t.expectedWait(g, time.Since(arrived)); wait > t.pace.maxWait {
+				<-g.lock
+				return false, overloaded("login queue of one account", wait, t.pace.maxWait)
+			}
+			if deadline == nil {
+				timer := time.NewTimer(t.pace.maxWait - time.Since(arrived))
+				defer timer.Stop()
+				deadline = timer.C
+			}
+		}
+		g.waiting++
 		changed := g.changed
 		<-g.lock
 		select {
 		case <-changed:
 		case <-ctx.Done():
+			t.leave(g)
 			return false, ctx.Err()
+		case <-deadline:
+			t.leave(g)
+			return false, overloaded("login queue of one account", t.pace.maxWait, t.pace.maxWait)
 		}
 	}
+	started := time.Now()
 	ok, err := verify(ctx)
+	took := time.Since(started)
 	rctx := context.WithoutCancel(ctx)
 	g.lock <- struct{}{}
 	switch {
@@ -106,11 +147,40 @@ func (t *Throttle) Check(ctx context.Context, key string, verify func(context.Co
 		err = t.fail(rctx, key)
 		g.failed++
 	}
+	if err == nil {
+		if g.took == 0 {
+			g.took = took
+		} else {
+			g.took = (g.took*4 + took) / 5
+		}
+	}
 	g.inflight--
 	close(g.changed)
 	g.changed = make(chan struct{})
 	<-g.lock
 	return ok, err
+}
+
+// expectedWait is a new waiter's expected wait on g: the time it has waited,
+// plus one check time for each round of the budget (the checks it runs at
+// once) among the waiters ahead of it and itself. A check's time is the
+// key's measured average, or one verification at BCRYPT_COST before any
+// was measured. The caller holds g.lock.
+func (t *Throttle) expectedWait(g *keyGate, waited time.Duration) time.Duration {
+	per := g.took
+	if per == 0 {
+		per = t.pace.checkEstimate()
+	}
+	parallel := max(1, maxFailures-g.failed)
+	rounds := g.waiting/parallel + 1
+	return waited + time.Duration(rounds)*per
+}
+
+// leave takes a waiter that gives up off g's count.
+func (t *Throttle) leave(g *keyGate) {
+	g.lock <- struct{}{}
+	g.waiting--
+	<-g.lock
 }
 
 // gate returns key's gate, creating it, and takes a reference.

@@ -125,6 +125,11 @@ func (h *Handler) gradebook(w http.ResponseWriter, r *http.Request) error {
 	if format == "csv" {
 		return h.gradebookCSV(w, r, subject, ids, header, name, lateOf)
 	}
+	if len(header) > excelize.MaxColumns {
+		// A sheet holds at most 16,384 columns (issue 21: was a 500).
+		return apperr.BadRequest(fmt.Sprintf("В журнале %d уроков, а лист .xlsx вмещает не больше %d: выгрузите журнал в CSV (?format=csv)",
+			len(lessons), excelize.MaxColumns-(len(header)-len(lessons))))
+	}
 	return h.gradebookXLSX(w, r, subject, ids, header, name, lateOf)
 }
 

@@ -11,8 +11,10 @@ import (
 	"mime"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"platform/internal/apperr"
@@ -21,8 +23,13 @@ import (
 // MaxJSONBody caps JSON request bodies (API.md §0.2).
 const MaxJSONBody = 2 << 20
 
-// Body is a decoded JSON request body read the way FastAPI/Pydantic reads it
-// (lax coercions, every problem collected as an apperr.Issue). Handlers read
+// MaxAuthBody caps the bodies of the anonymous auth routes (/auth/login,
+// /auth/refresh): their fields fit in a few hundred bytes, so an anonymous
+// client cannot make the server hold megabytes (413 beyond).
+const MaxAuthBody = 8 << 10
+
+// Body is a JSON request body read the way FastAPI/Pydantic reads it (lax
+// coercions, every problem collected as an apperr.Issue). Handlers read
 // fields through Value and call Err once at the end:
 //
 //	b, err := web.ReadJSON(r)
@@ -30,23 +37,33 @@ const MaxJSONBody = 2 << 20
 //	o := b.Root().Object()
 //	iin, _ := o.Field("iin").IIN()
 //	if err := b.Err(); err != nil { return err }
+//
+// The body is validated once and kept as its bytes; a Value is a slice of
+// them, and a field is found by scanning its object's tokens, so nothing is
+// materialised beyond what the handler reads: an array of a million objects
+// costs its bytes, not a tree of boxed values (issue 21). An issue's input
+// that is an object or a list is re-encoded from the bytes when the 422 is
+// written, exactly as the decoded tree was.
 type Body struct {
-	root   any
+	root   []byte // the body's JSON text, trimmed
+	text   []byte // a body of another type: its text, read as one string
+	isText bool
 	absent bool
 	issues []apperr.Issue
 }
 
 // ReadJSON reads and parses the request body (capped at MaxJSONBody). It
-// returns an error only for an oversized body or malformed JSON; every other
-// problem is collected while the fields are read.
-func ReadJSON(r *http.Request) (*Body, error) {
-	raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxJSONBody))
+// returns an error only for an oversized, unreadable or malformed body;
+// every other problem is collected while the fields are read.
+func ReadJSON(r *http.Request) (*Body, error) { return ReadJSONMax(r, MaxJSONBody) }
+
+// ReadJSONMax is ReadJSON with the route's own cap (413 beyond it).
+func ReadJSONMax(r *http.Request, limit int64) (*Body, error) {
+	var s slot
+	defer s.release()
+	raw, err := readBody(r, limit, &s)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, apperr.TooLarge("Request Entity Too Large")
-		}
-		return nil, fmt.Errorf("web: read body: %w", err)
+		return nil, err
 	}
 	if len(raw) == 0 {
 		// Only an empty body is absent: FastAPI parses any other, so a body of
@@ -54,27 +71,136 @@ func ReadJSON(r *http.Request) (*Body, error) {
 		return &Body{absent: true}, nil
 	}
 	if !isJSONType(r.Header.Get("Content-Type")) {
-		// FastAPI does not parse other types; the body then fails as "not an object".
-		return &Body{root: string(raw)}, nil
+		// FastAPI does not parse other types; the body then fails as "not an
+		// object", with its text as the input.
+		return &Body{text: raw, isText: true}, nil
 	}
 	// Python's json.loads(bytes) skips a UTF-8 byte order mark.
 	raw = bytes.TrimPrefix(raw, []byte("\ufeff"))
+	if !json.Valid(raw) {
+		return nil, syntaxError(raw)
+	}
+	return &Body{root: trimSpace(raw)}, nil
+}
+
+// syntaxError is the json_invalid 422 of a body json.Valid refused, found
+// by decoding it into a struct{} (which keeps nothing) so offsets and
+// messages are those of the decoder FastAPI's shape was matched against.
+func syntaxError(raw []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	err = dec.Decode(&v)
+	var skip struct{}
+	err := dec.Decode(&skip)
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		err = nil
+	}
 	if err == nil {
-		if _, extra := dec.Token(); extra != io.EOF {
-			// Python's json reports "Extra data" where the next value starts.
-			end := dec.InputOffset()
-			end += int64(len(raw[end:]) - len(bytes.TrimLeft(raw[end:], " \t\r\n")))
-			return nil, invalidAt(raw, end, "Extra data")
+		// Python's json reports "Extra data" where the next value starts;
+		// the tree reader this one replaced took a next token first, so its
+		// offset is after that token when it is a whole value ("1 2" → 3).
+		_, _ = dec.Token()
+		end := dec.InputOffset()
+		end += int64(len(raw[end:]) - len(bytes.TrimLeft(raw[end:], " \t\r\n")))
+		return invalidAt(raw, end, "Extra data")
+	}
+	return jsonInvalid(raw, err)
+}
+
+// smallBody is the size up to which a body is read without a parse slot.
+const smallBody = 64 << 10
+
+// parseSlots bounds how many bodies larger than smallBody are read and
+// validated at once; parseWait is how long a request waits for a slot
+// before it is shed with a 503.
+var (
+	parseSlots = make(chan struct{}, 8)
+	parseWait  = 5 * time.Second
+)
+
+// readBody reads the body up to limit (413 beyond). The first smallBody
+// bytes are read freely; a larger body takes one of parseSlots (held in s)
+// for the rest of its read and its validation. A body that cannot be read
+// (a malformed chunked encoding) is a 400, not a 500.
+func readBody(r *http.Request, limit int64, s *slot) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, apperr.TooLarge("Request Entity Too Large")
+	}
+	body := http.MaxBytesReader(nil, r.Body, limit)
+	size := int64(512)
+	if r.ContentLength > 0 {
+		size = r.ContentLength
+	}
+	// One byte more than expected, so the EOF is seen without growing.
+	buf := make([]byte, 0, min(size, smallBody)+1)
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) >= smallBody {
+				if err := s.take(r); err != nil {
+					return nil, err
+				}
+			}
+			grow := max(int64(cap(buf)), r.ContentLength+1-int64(len(buf)))
+			buf = slices.Grow(buf, int(min(grow, limit+1-int64(len(buf)))))
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, bodyError(r, err)
 		}
 	}
-	if err != nil {
-		return nil, jsonInvalid(raw, err)
+}
+
+// slot is one request's hold on parseSlots.
+type slot struct{ held bool }
+
+// take takes a parse slot once, waiting at most parseWait (then 503 +
+// Retry-After).
+func (s *slot) take(r *http.Request) error {
+	if s.held {
+		return nil
 	}
-	return &Body{root: v}, nil
+	t := time.NewTimer(parseWait)
+	defer t.Stop()
+	select {
+	case parseSlots <- struct{}{}:
+		s.held = true
+		return nil
+	case <-r.Context().Done():
+		return r.Context().Err()
+	case <-t.C:
+		return apperr.Overloaded(errors.New("web: every body parse slot busy")).WithReason("body")
+	}
+}
+
+func (s *slot) release() {
+	if s.held {
+		<-parseSlots
+		s.held = false
+	}
+}
+
+// ErrBodyUnreadable is the 400 detail of a body whose transfer encoding is
+// broken (Starlette's wording for a body it cannot parse).
+const ErrBodyUnreadable = "There was an error parsing the body"
+
+// bodyError classifies a failed body read: over the cap is 413, a deadline
+// or an already classified error stays as it is, a client that left stays
+// a cancellation, and anything else (a malformed chunk) is a 400.
+func bodyError(r *http.Request, err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return apperr.TooLarge("Request Entity Too Large")
+	}
+	if _, ok := apperr.As(err); ok {
+		return err
+	}
+	if ctxErr := r.Context().Err(); ctxErr != nil {
+		return fmt.Errorf("web: read body: %w", ctxErr)
+	}
+	return &apperr.Error{Kind: apperr.KindBadRequest, Detail: ErrBodyUnreadable, Err: err}
 }
 
 func isJSONType(ct string) bool {
@@ -147,7 +273,7 @@ func (b *Body) Add(is apperr.Issue) { b.issues = append(b.issues, is) }
 
 // Root is the whole body, located at ["body"].
 func (b *Body) Root() Value {
-	return Value{b: b, loc: []any{"body"}, v: b.root, present: !b.absent}
+	return Value{b: b, loc: []any{"body"}, raw: b.root, present: !b.absent, text: b.isText}
 }
 
 // Value is one JSON value with its location, read with Pydantic's lax rules.
@@ -155,32 +281,43 @@ func (b *Body) Root() Value {
 type Value struct {
 	b       *Body
 	loc     []any
-	v       any
+	raw     []byte // the value's JSON text; nil for the null of a failed Object
 	present bool
-	parent  any // the enclosing object, reported as the input of "missing"
+	parent  []byte // the enclosing object or list, reported as the input of "missing"
+	text    bool   // the root of a body that is not JSON: a string, Body.text
 }
 
 // Null reports whether the value is absent or JSON null.
-func (v Value) Null() bool { return !v.present || v.v == nil }
+func (v Value) Null() bool { return !v.text && (!v.present || len(v.raw) == 0 || v.raw[0] == 'n') }
 
 // Loc is the value's location.
 func (v Value) Loc() []any { return v.loc }
 
-// Raw is the decoded JSON value (json.Number for numbers).
-func (v Value) Raw() any { return v.v }
+// Raw is the decoded JSON value as the 422 input reports it: nil, bool,
+// string, json.Number, or an object or list that encodes as the decoded
+// tree would (see Body).
+func (v Value) Raw() any {
+	if v.text {
+		return string(v.b.text)
+	}
+	return decode(v.raw)
+}
+
+// IsObject reports whether the value is a JSON object.
+func (v Value) IsObject() bool { return v.present && len(v.raw) > 0 && v.raw[0] == '{' }
 
 // required records "missing" and returns false when the value is absent.
 func (v Value) required() bool {
 	if v.present {
 		return true
 	}
-	v.b.issues = append(v.b.issues, apperr.Missing(v.loc, v.parent))
+	v.b.issues = append(v.b.issues, apperr.Missing(v.loc, decode(v.parent)))
 	return false
 }
 
 // Fail records an issue of the given type at this value.
 func (v Value) Fail(typ, msg string, ctx map[string]any) {
-	v.b.issues = append(v.b.issues, apperr.Issue{Type: typ, Loc: v.loc, Msg: msg, Input: v.v, Ctx: ctx})
+	v.b.issues = append(v.b.issues, apperr.Issue{Type: typ, Loc: v.loc, Msg: msg, Input: v.Raw(), Ctx: ctx})
 }
 
 // Object is the value as an object (required).
@@ -188,12 +325,11 @@ func (v Value) Object() Object {
 	if !v.required() {
 		return Object{}
 	}
-	m, ok := v.v.(map[string]any)
-	if !ok {
+	if !v.IsObject() {
 		v.Fail("model_attributes_type", "Input should be a valid dictionary or object to extract fields from", nil)
 		return Object{}
 	}
-	return Object{b: v.b, loc: v.loc, m: m, ok: true}
+	return Object{b: v.b, loc: v.loc, raw: v.raw, ok: true}
 }
 
 // List is the value as a list (required).
@@ -213,14 +349,16 @@ func (v Value) OptList() ([]Value, bool) {
 }
 
 func (v Value) list() ([]Value, bool) {
-	items, ok := v.v.([]any)
-	if !ok {
+	if len(v.raw) == 0 || v.raw[0] != '[' {
 		v.Fail("list_type", "Input should be a valid list", nil)
 		return nil, false
 	}
-	out := make([]Value, len(items))
-	for i, it := range items {
-		out[i] = Value{b: v.b, loc: appendLoc(v.loc, i), v: it, present: true, parent: v.v}
+	var out []Value
+	eachElem(v.raw, func(it []byte) {
+		out = append(out, Value{b: v.b, loc: appendLoc(v.loc, len(out)), raw: it, present: true, parent: v.raw})
+	})
+	if out == nil {
+		out = []Value{}
 	}
 	return out, true
 }
@@ -235,7 +373,7 @@ func (v Value) Str() (string, bool) {
 	if !v.required() {
 		return "", false
 	}
-	s, ok := v.v.(string)
+	s, ok := v.Raw().(string)
 	if !ok {
 		v.Fail("string_type", "Input should be a valid string", nil)
 		return "", false
@@ -284,7 +422,7 @@ var decimalString = regexp.MustCompile(`^[+-]?[0-9]+$`)
 
 func (v Value) toInt() (int32, bool) {
 	var f *big.Float
-	switch x := v.v.(type) {
+	switch x := v.Raw().(type) {
 	case json.Number:
 		bf, _, err := big.ParseFloat(string(x), 10, 256, big.ToNearestEven)
 		if err != nil {
@@ -372,7 +510,7 @@ func characters(n int) string {
 type Object struct {
 	b   *Body
 	loc []any
-	m   map[string]any
+	raw []byte
 	ok  bool
 }
 
@@ -381,7 +519,7 @@ func (o Object) OK() bool { return o.ok }
 
 // Has reports whether the key is present (even with null).
 func (o Object) Has(name string) bool {
-	_, ok := o.m[name]
+	_, ok := o.member(name)
 	return o.ok && ok
 }
 
@@ -391,8 +529,24 @@ func (o Object) Field(name string) Value {
 	if !o.ok {
 		return Value{b: &Body{}, loc: appendLoc(o.loc, name), present: true}
 	}
-	v, ok := o.m[name]
-	return Value{b: o.b, loc: appendLoc(o.loc, name), v: v, present: ok, parent: o.m}
+	v, ok := o.member(name)
+	return Value{b: o.b, loc: appendLoc(o.loc, name), raw: v, present: ok, parent: o.raw}
+}
+
+// member is the value of the last member named name (a repeated key keeps
+// its last value, as Python's json does), found by scanning the object.
+func (o Object) member(name string) ([]byte, bool) {
+	var found []byte
+	ok := false
+	if !o.ok {
+		return nil, false
+	}
+	eachMember(o.raw, func(key, val []byte) {
+		if keyIs(key, name) {
+			found, ok = val, true
+		}
+	})
+	return found, ok
 }
 
 func appendLoc(loc []any, part any) []any {

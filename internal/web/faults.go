@@ -187,5 +187,11 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		return n, &apperr.Error{Kind: apperr.KindTimeout, Detail: "Request Timeout", Err: err}
 	}
 	_ = b.rc.SetReadDeadline(time.Time{})
+	if err != nil && err != io.EOF && !errors.Is(err, http.ErrBodyReadAfterClose) {
+		// A body whose transfer encoding is broken (a malformed chunk, a
+		// connection cut mid-body) is the client's fault: 400, whatever
+		// the handler reading it, never a 500 with an ERROR line (issue 21).
+		return n, &apperr.Error{Kind: apperr.KindBadRequest, Detail: ErrBodyUnreadable, Err: err}
+	}
 	return n, err
 }

@@ -170,3 +170,13 @@ func ReadForm(r *http.Request) (map[string][]string, error) {
 	}
 	return form, nil
 }
+
+// CheckText is the 422 value_error at loc when s is not text PostgreSQL can
+// store (invalid UTF-8 or NUL), or nil: for text read outside the JSON and
+// form readers, such as an upload's file name (issue 21).
+func CheckText(loc []any, s string) error {
+	if is, ok := textIssue(loc, s); !ok {
+		return apperr.Invalid(is)
+	}
+	return nil
+}

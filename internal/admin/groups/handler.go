@@ -161,7 +161,7 @@ func (h *Handler) addUsers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	list := b.Root()
-	if m, isObject := list.Raw().(map[string]any); isObject && m != nil {
+	if list.IsObject() {
 		list = list.Object().Field("user_ids")
 	}
 	items, _ := list.List()

@@ -55,6 +55,9 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := web.CheckText([]any{"body", "file"}, part.ClientName()); err != nil {
+		return err // the name is stored with the import (issue 21: was a 500, SQLSTATE 22021)
+	}
 	ext, err := storage.Extension(part.ClientName())
 	if err != nil {
 		return err

@@ -52,14 +52,25 @@ type Handler struct {
 	// enumerate every account, and imported accounts start with an
 	// IIN-derived password).
 	lookups *ratelimit.Keyed
+	// phones limits POST /user/update-phone per user (issue 21: its
+	// "number taken" answer tells whether a number belongs to an account).
+	phones *ratelimit.Keyed
 }
+
+// The phone-change limit: a person changes a phone a few times at most.
+const (
+	phoneChangesPerMinute = 10
+	phoneChangeBurst      = 20
+	maxPhoneUsers         = 10000
+)
 
 // NewHandler returns the handler; hasher is the shared bcrypt pool,
 // throttle the login throttle (the current-password check is a password
 // oracle too, so it is throttled under the user's IIN), lookups the per-user
 // limit of IIN lookups.
 func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store storage.Store, lookups *ratelimit.Keyed) *Handler {
-	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, throttle: throttle, store: store, lookups: lookups}
+	return &Handler{pool: pool, repo: newRepo(pool), hasher: hasher, throttle: throttle, store: store, lookups: lookups,
+		phones: ratelimit.New(phoneChangesPerMinute, phoneChangeBurst, maxPhoneUsers)}
 }
 
 // userByIIN is GET /user/by-iin/{iin}. A caller over the lookup rate gets
@@ -94,6 +105,9 @@ func (h *Handler) updatePhone(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	me := auth.MustUser(r.Context())
+	if ok, wait := h.phones.Allow(me.ID); !ok {
+		return apperr.TooManyRequests(fmt.Sprintf("Слишком много попыток сменить телефон. Повторите через %d с.", wait), wait)
+	}
 	u, err := h.repo.setPhone(r.Context(), me.ID, shared.Optional(phone))
 	switch {
 	case db.IsUniqueViolation(err, shared.UniqueUserPhone):
