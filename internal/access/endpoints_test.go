@@ -180,7 +180,7 @@ func TestMyModuleResults(t *testing.T) {
 	l1 := fmt.Sprintf(`{"id": %d, "title": "Введение", "description": null, "type": "video",
 		"content_url": "https://v", "subject_id": %d, "created_at": "2025-06-04T08:30:00Z",
 		"result": {"id": %d, "user_id": %d, "lesson_id": %d, "test_id": null, "score": 66.67,
-		"submitted_at": "2025-06-05T11:00:00.123456Z"}}`, w.l1, w.s1, latest, u.ID, w.l1)
+		"submitted_at": "2025-06-05T11:00:00.123456Z"}, "due_at": null, "cutoff_at": null}`, w.l1, w.s1, latest, u.ID, w.l1)
 	want := moduleJSON(w.m1, "Модуль 1",
 		subjectJSON(w.s1, "Математика", w.m1, &w.teacher.ID, l1),
 		subjectJSON(w.s1b, "Физика", w.m1, nil, lessonJSON(w.l1b, w.s1b)))
@@ -196,13 +196,13 @@ func TestLessonByID(t *testing.T) {
 	res := w.env.ID(t, `INSERT INTO results (user_id, lesson_id, score, submitted_at) VALUES ($1, $2, 100, '2025-06-05 10:00:00Z') RETURNING id`, u.ID, w.l1)
 	l2 := w.env.ID(t, `INSERT INTO lessons (subject_id, title, type, content_url, description) VALUES ($1, 'Тест', 'Тест', '/static/lesson_docs/a.pdf', 'описание') RETURNING id`, w.s1)
 	want := fmt.Sprintf(`{"id": %[1]d, "title": "Введение", "type": "video", "description": null,
-		"content_url": "https://v", "subject_id": %[2]d, "created_at": "2025-06-04T08:30:00Z",
+		"content_url": "https://v", "subject_id": %[2]d, "created_at": "2025-06-04T08:30:00Z", "due_at": null, "cutoff_at": null,
 		"result": {"id": %[3]d, "user_id": %[4]d, "lesson_id": %[1]d, "test_id": null, "score": 100,
 			"submitted_at": "2025-06-05T10:00:00Z"},
 		"subject": {"id": %[2]d, "title": "Математика", "module_id": %[5]d, "teacher_id": %[6]d, "lessons": [
 			%[7]s,
 			{"id": %[8]d, "title": "Тест", "type": "Тест", "description": "описание", "content_url": "/static/lesson_docs/a.pdf",
-			 "subject_id": %[2]d, "created_at": null, "result": null}]}}`,
+			 "subject_id": %[2]d, "created_at": null, "result": null, "due_at": null, "cutoff_at": null}]}}`,
 		w.l1, w.s1, res, u.ID, w.m1, w.teacher.ID, lessonJSON(w.l1, w.s1), l2)
 	jsonEq(t, w.env.Do(t, "GET", fmt.Sprintf("/access/lessons/%d", w.l1), u, nil), want)
 	// Another caller sees no result of someone else.

@@ -77,7 +77,8 @@ func newWorld(t *testing.T) *world {
 // lessonJSON is a LessonResponse of the world's lessons with a null result.
 func lessonJSON(id, subject int32) string {
 	return fmt.Sprintf(`{"id": %d, "title": "Введение", "description": null, "type": "video",
-		"content_url": "https://v", "subject_id": %d, "created_at": "2025-06-04T08:30:00Z", "result": null}`, id, subject)
+		"content_url": "https://v", "subject_id": %d, "created_at": "2025-06-04T08:30:00Z", "result": null,
+		"due_at": null, "cutoff_at": null}`, id, subject)
 }
 
 // subjectJSON is a SubjectResponse; lessons are JSON texts.

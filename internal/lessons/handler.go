@@ -47,11 +47,11 @@ func (h *Handler) removeTx(ctx context.Context, tx pgx.Tx, files purge.Files) er
 	return h.jobs.RemoveTx(ctx, tx, files)
 }
 
-// removeAfter removes files after the commit when there is no job engine.
+// removeAfter removes files right after the commit, best effort, so they
+// are gone when the response arrives (as with the original); the job
+// removeTx queued checks and retries what this could not do.
 func (h *Handler) removeAfter(ctx context.Context, files purge.Files) {
-	if h.jobs == nil {
-		files.Remove(ctx, h.store)
-	}
+	files.RemoveNow(ctx, h.store)
 }
 
 // NewHandler returns the /lessons handler; maxSubmissions is the

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -30,6 +31,20 @@ func (f Files) Remove(ctx context.Context, s storage.Store) {
 	for _, d := range f.Dirs {
 		s.RemoveDir(ctx, d)
 	}
+}
+
+// InlineRemoval bounds the removal a delete makes right after its commit
+// (RemoveNow): long enough for a healthy store, short enough that a store
+// outage does not hold the response; the queued removal job does the rest.
+const InlineRemoval = 3 * time.Second
+
+// RemoveNow is Remove within InlineRemoval, for the request that committed
+// the delete: the files are gone when the response arrives, unless the
+// store is slow or down.
+func (f Files) RemoveNow(ctx context.Context, s storage.Store) {
+	ctx, cancel := context.WithTimeout(ctx, InlineRemoval)
+	defer cancel()
+	f.Remove(ctx, s)
 }
 
 // collect runs a query returning one column and gathers its values.

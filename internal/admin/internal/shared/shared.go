@@ -124,10 +124,12 @@ func OptStrMax(v web.Value, n int) *string {
 	return s
 }
 
-// PurgeTx runs a purge in one transaction. With a job engine its files'
-// removal is a "remove_files" job queued in that transaction (retried until
-// the store answers); without one (tests of other parts) they are removed
-// after the commit, best effort.
+// PurgeTx runs a purge in one transaction, then removes its files at once,
+// best effort, so they are gone when the response arrives (as with the
+// original). With a job engine a "remove_files" job is also queued in that
+// transaction: it checks the files are gone and retries until the store
+// answers, so a removal that failed (store down, instance killed after the
+// commit) is still done later.
 func PurgeTx(ctx context.Context, pool *db.Pool, store storage.Store, engine *jobs.Engine, fn func(tx pgx.Tx) (purge.Files, error)) error {
 	var files purge.Files
 	err := pool.WithTx(ctx, func(tx pgx.Tx) error {
@@ -140,9 +142,7 @@ func PurgeTx(ctx context.Context, pool *db.Pool, store storage.Store, engine *jo
 	if err != nil {
 		return err
 	}
-	if engine == nil {
-		files.Remove(ctx, store)
-	}
+	files.RemoveNow(ctx, store)
 	return nil
 }
 
