@@ -40,6 +40,11 @@ func riverSteps(ctx context.Context, conn *pgx.Conn, log *slog.Logger, dir river
 		n := 0
 		err := riverTx(ctx, conn, func(m *rivermigrate.Migrator[pgx.Tx], tx pgx.Tx) error {
 			opts := &rivermigrate.MigrateOpts{MaxSteps: 1}
+			// Deprecated for batching several migrations in one transaction;
+			// here each transaction holds exactly one (MaxSteps: 1) on our
+			// migration connection, under our advisory lock, which Migrate
+			// (it takes a pool) cannot use.
+			//lint:ignore SA1019 one River migration per transaction, see above
 			res, err := m.MigrateTx(ctx, tx, dir, opts)
 			if err != nil {
 				return err
