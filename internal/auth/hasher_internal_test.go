@@ -193,6 +193,7 @@ func TestWrongPasswordTimingEqualAcrossCosts(t *testing.T) {
 		return ds[len(ds)/2]
 	}
 	c, d := median(cheap), median(dear)
+	t.Logf("wrong password, median of 9: %s against cost 4, %s against cost 10 (ratio %.3f)", c, d, float64(c)/float64(d))
 	if ratio := float64(c) / float64(d); ratio < 0.85 || ratio > 1.15 {
 		t.Errorf("wrong password: %s against cost 4, %s against cost 10 (ratio %.2f)", c, d, ratio)
 	}
