@@ -70,7 +70,7 @@ ORDER BY g.id`
 	const subjectLinksSQL = `
 SELECT sg.subject_id AS owner_id, g.id, g.name
 FROM subject_group sg JOIN groups g ON g.id = sg.group_id
-WHERE sg.subject_id IN (SELECT id FROM subjects WHERE module_id = ANY($1))
+WHERE sg.subject_id = ANY($1)
 ORDER BY g.id`
 	modules, err := collect[moduleTitle](ctx, repo.q, modulesSQL, ids)
 	if err != nil {
@@ -84,7 +84,13 @@ ORDER BY g.id`
 	if err != nil {
 		return err
 	}
-	subjectLinks, err := collect[groupLink](ctx, repo.q, subjectLinksSQL, ids)
+	// By the subject ids just read (an index probe each), not a subquery the
+	// planner may answer by reading every link.
+	subjectIDs := make([]int32, len(subjects))
+	for i, s := range subjects {
+		subjectIDs[i] = s.ID
+	}
+	subjectLinks, err := collect[groupLink](ctx, repo.q, subjectLinksSQL, subjectIDs)
 	if err != nil {
 		return err
 	}

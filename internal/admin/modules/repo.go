@@ -112,11 +112,22 @@ func (r *repo) treePart(ctx context.Context, ids []int32, withTeachers bool) (tr
 	if err != nil {
 		return treePart{}, err
 	}
+	// By the subject ids just read, not a subquery: the planner then probes
+	// ix_lessons_subject_id for this chunk's lessons instead of walking every
+	// lesson in id order (a district has 200 k).
+	subjectIDs := make([]int32, len(subjects))
+	teacherIDs := make([]int32, 0, len(subjects))
+	for i, s := range subjects {
+		subjectIDs[i] = s.ID
+		if s.TeacherID != nil {
+			teacherIDs = append(teacherIDs, *s.TeacherID)
+		}
+	}
 	const ql = `
-SELECT l.id, l.title, l.type, l.content_url, l.subject_id FROM lessons l
-WHERE l.subject_id IN (SELECT s.id FROM subjects s WHERE s.module_id = ANY($1))
-ORDER BY l.id`
-	rows, err = r.db.Query(ctx, ql, ids)
+SELECT id, title, type, content_url, subject_id FROM lessons
+WHERE subject_id = ANY($1)
+ORDER BY id`
+	rows, err = r.db.Query(ctx, ql, subjectIDs)
 	lessons, err := shared.All[lessonShortRow](rows, err, "list lessons")
 	if err != nil {
 		return treePart{}, err
@@ -133,9 +144,9 @@ ORDER BY l.id`
 	if withTeachers {
 		const qt = `
 SELECT id, iin, full_name, phone, role::text AS role, photo FROM users
-WHERE id IN (SELECT teacher_id FROM subjects WHERE module_id = ANY($1))
+WHERE id = ANY($1)
 ORDER BY id`
-		rows, err = r.db.Query(ctx, qt, ids)
+		rows, err = r.db.Query(ctx, qt, teacherIDs)
 		teachers, err := shared.All[auth.User](rows, err, "subject teachers")
 		if err != nil {
 			return treePart{}, err
