@@ -2,7 +2,10 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 
 	"platform/internal/db"
 )
@@ -24,7 +27,11 @@ func EndSessions(ctx context.Context, q db.DBTX, userID int32, keep Session) err
 	const bump = `UPDATE users SET token_version = ` + bumpVersion + `, kept_session = $2, kept_token = $3
 WHERE id = $1 RETURNING token_version`
 	var version int32
-	if err := q.QueryRow(ctx, bump, userID, keep.ID, keep.tokenHash()).Scan(&version); err != nil {
+	err := q.QueryRow(ctx, bump, userID, keep.ID, keep.tokenHash()).Scan(&version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // deleted meanwhile: its sessions went with it
+	}
+	if err != nil {
 		return fmt.Errorf("auth: end sessions: %w", err)
 	}
 	if keep.ID != nil {
