@@ -52,41 +52,6 @@ func NewTree(q db.DBTX, maxBytes int) *Tree {
 // write with web.Parts (its length is known before the first byte).
 type Body [][]byte
 
-// Modules answers what Modules(ctx, q, f) answers, as JSON (an array).
-// With f.ResultsFor, each lesson's result is that user's latest.
-func (t *Tree) Modules(ctx context.Context, f Filter) (Body, error) {
-	views, err := t.visible(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	views = pageOf(views, f.Limit, f.Offset)
-	frags, err := t.fragments(ctx, views)
-	if err != nil {
-		return nil, err
-	}
-	var results map[int32][]byte
-	if f.ResultsFor != 0 {
-		if results, err = t.results(ctx, frags, views, f.ResultsFor); err != nil {
-			return nil, err
-		}
-	}
-	body := make(Body, 0, 2+8*len(views))
-	body = append(body, []byte{'['})
-	first := true
-	for i, v := range views {
-		fr := frags[i]
-		if fr == nil {
-			continue // deleted since the visibility statement
-		}
-		if !first {
-			body = append(body, comma)
-		}
-		first = false
-		body = fr.appendTo(body, v, results)
-	}
-	return append(body, []byte{']'}), nil
-}
-
 // StreamChunk is how many modules Stream reads and writes at a time: a
 // miss costs three statements per chunk, and memory holds one chunk's
 // parts, whatever the catalogue's size.
@@ -143,12 +108,14 @@ func (t *Tree) Stream(ctx context.Context, f Filter, write func([]byte) error) e
 	return write([]byte{']'})
 }
 
-// ModuleByID answers one module as Modules with f.ModuleIDs = {id} would,
+// ModuleByID answers one module as Stream with f.ModuleIDs = {id} would,
 // as a JSON object; ErrNotFound when the module does not exist or, for a
-// student Viewer, is not readable by them.
+// student Viewer, is not readable by them. Keeping Stream's parts is safe
+// here: they are cached fragments or built for this call, never reused.
 func (t *Tree) ModuleByID(ctx context.Context, id int32, f Filter) (Body, error) {
 	f.ModuleIDs = []int32{id}
-	body, err := t.Modules(ctx, f)
+	var body Body
+	err := t.Stream(ctx, f, func(p []byte) error { body = append(body, p); return nil })
 	if err != nil {
 		return nil, err
 	}

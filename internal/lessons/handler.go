@@ -159,16 +159,10 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 	}
 	var files purge.Files
 	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
-		subject, err := policy.LessonSubject(ctx, tx, id)
-		if errors.Is(err, policy.ErrNotFound) {
-			return apperr.NotFound("Урок не найден")
-		}
-		if err != nil {
+		if err := requireManageLesson(ctx, tx, u, id); err != nil {
 			return err
 		}
-		if !policy.CanManage(u, subject) {
-			return apperr.Forbidden("Нет доступа к предмету")
-		}
+		var err error
 		if files, err = purge.Lessons(ctx, tx, []int32{id}); err != nil {
 			return err
 		}
