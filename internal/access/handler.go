@@ -58,10 +58,10 @@ func NewHandler(pool *db.Pool, cacheBytes int) *Handler {
 }
 
 // overview: GET /access-overview (admin): {"modules": [...]}, the page
-// of modules (?limit/?offset, additive; without them every module) written
+// of modules (?limit/?offset/?after_id, additive; without them every module) written
 // as it is read.
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request) error {
-	page, err := web.ParsePage(r)
+	page, err := web.ParseIDPage(r)
 	if err != nil {
 		return err
 	}

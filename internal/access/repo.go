@@ -35,8 +35,8 @@ const overviewChunk = 100
 // modules at a time in four statements each, so neither a page nor the
 // whole overview is ever in memory at once.
 func (repo *Repo) Overview(ctx context.Context, p web.Page, fn func(overviewModule) error) error {
-	const idsSQL = `SELECT id FROM modules ORDER BY id LIMIT $1 OFFSET $2`
-	rows, err := repo.q.Query(ctx, idsSQL, p.Limit, p.Offset)
+	const idsSQL = `SELECT id FROM modules WHERE id > $3 ORDER BY id LIMIT $1 OFFSET $2`
+	rows, err := repo.q.Query(ctx, idsSQL, p.Limit, p.Offset, p.AfterID)
 	if err != nil {
 		return fmt.Errorf("access: overview: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,18 +22,32 @@ const MaxList = 10000
 
 // Page is the optional limit/offset of a list endpoint (additive to the
 // original's API): Limit items starting at Offset, in the list's order.
+// Lists ordered by id also take ?after_id= (a keyset): only items with a
+// larger id, so the next page costs one index range read however deep it
+// is (OFFSET still walks the skipped rows). AfterID is NoAfter without it.
 type Page struct {
-	Limit  int
-	Offset int
+	Limit   int
+	Offset  int
+	AfterID int32
 }
 
+// NoAfter is Page.AfterID without ?after_id=: below every id.
+const NoAfter = math.MinInt32
+
 // FullPage is the page of a request without limit/offset.
-var FullPage = Page{Limit: MaxList}
+var FullPage = Page{Limit: MaxList, AfterID: NoAfter}
 
 // ParsePage reads ?limit= (1…MaxList, default MaxList) and ?offset= (≥ 0,
 // default 0); the last of repeated values counts (API.md §0.12). Invalid
 // values are 422s at ["query", name] in Pydantic's words.
-func ParsePage(r *http.Request) (Page, error) {
+func ParsePage(r *http.Request) (Page, error) { return parsePage(r, false) }
+
+// ParseIDPage is ParsePage for a list ordered by id, which also reads
+// ?after_id= (0…2³¹−1, default none). Other lists ignore after_id, as they
+// ignore every parameter they do not know.
+func ParseIDPage(r *http.Request) (Page, error) { return parsePage(r, true) }
+
+func parsePage(r *http.Request, keyset bool) (Page, error) {
 	p := FullPage
 	var issues []apperr.Issue
 	read := func(name string, minimum, maximum int, dst *int) {
@@ -58,6 +73,13 @@ func ParsePage(r *http.Request) (Page, error) {
 	}
 	read("limit", 1, MaxList, &p.Limit)
 	read("offset", 0, maxOffset, &p.Offset)
+	if keyset {
+		after := -1
+		read("after_id", 0, math.MaxInt32, &after)
+		if after >= 0 {
+			p.AfterID = int32(after)
+		}
+	}
 	if len(issues) > 0 {
 		return Page{}, apperr.Invalid(issues...)
 	}

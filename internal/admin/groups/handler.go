@@ -109,17 +109,17 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	return web.OK(w, g)
 }
 
-// list is GET /admin/groups/: one query.
+// list is GET /admin/groups/: one query, the page cut in SQL.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
-	page, pageErr := web.ParsePage(r)
+	page, pageErr := web.ParseIDPage(r)
 	if pageErr != nil {
 		return pageErr
 	}
-	groups, err := h.repo.listGroups(r.Context())
+	groups, err := h.repo.listGroups(r.Context(), page)
 	if err != nil {
 		return err
 	}
-	return web.List(w, r, page, groups)
+	return web.List(w, r, web.FullPage, groups)
 }
 
 // get is GET /admin/groups/{group_id}.

@@ -12,6 +12,7 @@ import (
 	"platform/internal/auth"
 	"platform/internal/catalog"
 	"platform/internal/db"
+	"platform/internal/web"
 )
 
 // repo is the SQL of /admin/groups, on a pool or inside a transaction.
@@ -28,10 +29,10 @@ func (r *repo) insertGroup(ctx context.Context, name string, desc *string) (cata
 	return shared.One[catalog.Group](rows, err, "insert group")
 }
 
-// listGroups reads every group by id.
-func (r *repo) listGroups(ctx context.Context) ([]catalog.Group, error) {
-	const q = `SELECT id, name, description FROM groups ORDER BY id`
-	rows, err := r.db.Query(ctx, q)
+// listGroups reads the page of groups by id (paged in SQL).
+func (r *repo) listGroups(ctx context.Context, p web.Page) ([]catalog.Group, error) {
+	const q = `SELECT id, name, description FROM groups WHERE id > $3 ORDER BY id LIMIT $1 OFFSET $2`
+	rows, err := r.db.Query(ctx, q, p.Limit, p.Offset, p.AfterID)
 	return shared.All[catalog.Group](rows, err, "list groups")
 }
 

@@ -74,7 +74,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 // subjects and lessons, read and written 50 modules at a time (three
 // statements each).
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
-	page, pageErr := web.ParsePage(r)
+	page, pageErr := web.ParseIDPage(r)
 	if pageErr != nil {
 		return pageErr
 	}
@@ -94,7 +94,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 // listWithTeachers is GET /admin/modules/with-teachers: as list, with each
 // subject's teacher (four statements per 50 modules).
 func (h *Handler) listWithTeachers(w http.ResponseWriter, r *http.Request) error {
-	page, pageErr := web.ParsePage(r)
+	page, pageErr := web.ParseIDPage(r)
 	if pageErr != nil {
 		return pageErr
 	}

@@ -33,12 +33,6 @@ type moduleTeachers struct {
 	Subjects []subjectTeacher `json:"subjects"`
 }
 
-// lessonShortRow is a LessonShort with the subject it belongs to, for grouping.
-type lessonShortRow struct {
-	catalog.LessonShort
-	SubjectID int32 `db:"subject_id"`
-}
-
 // moduleUpdate is a PUT body: each Set* says whether the key was present.
 type moduleUpdate struct {
 	SetTitle, SetCourse, SetDesc bool

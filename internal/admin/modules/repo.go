@@ -75,8 +75,8 @@ type treePart struct {
 // primary key) and hands them to fn a chunk at a time, each chunk in three
 // statements (four withTeachers) bounded by its module ids.
 func (r *repo) moduleTrees(ctx context.Context, p web.Page, withTeachers bool, fn func(treePart) error) error {
-	const qi = `SELECT id FROM modules ORDER BY id LIMIT $1 OFFSET $2`
-	rows, err := r.db.Query(ctx, qi, p.Limit, p.Offset)
+	const qi = `SELECT id FROM modules WHERE id > $3 ORDER BY id LIMIT $1 OFFSET $2`
+	rows, err := r.db.Query(ctx, qi, p.Limit, p.Offset, p.AfterID)
 	if err != nil {
 		return fmt.Errorf("admin: list modules: %w", err)
 	}
@@ -127,18 +127,8 @@ func (r *repo) treePart(ctx context.Context, ids []int32, withTeachers bool) (tr
 SELECT id, title, type, content_url, subject_id FROM lessons
 WHERE subject_id = ANY($1)
 ORDER BY id`
-	rows, err = r.db.Query(ctx, ql, subjectIDs)
-	lessons, err := shared.All[lessonShortRow](rows, err, "list lessons")
-	if err != nil {
+	if err := r.attachLessons(ctx, ql, subjectIDs, subjects); err != nil {
 		return treePart{}, err
-	}
-	bySubject := groupBy(lessons, func(l lessonShortRow) int32 { return l.SubjectID })
-	for i := range subjects {
-		ls := bySubject[subjects[i].ID]
-		subjects[i].Lessons = make([]catalog.LessonShort, len(ls))
-		for j, l := range ls {
-			subjects[i].Lessons[j] = l.LessonShort
-		}
 	}
 	part := treePart{modules: modules, subjects: subjects}
 	if withTeachers {
@@ -157,6 +147,37 @@ ORDER BY id`
 		}
 	}
 	return part, nil
+}
+
+// attachLessons runs sql (lessons: id, title, type, content_url, subject_id
+// of the subjects ids) and appends each lesson to its subject. Scanned by
+// position: a page holds thousands of lessons, and the scan by name cost
+// more than every other step of the list together.
+func (r *repo) attachLessons(ctx context.Context, sql string, ids []int32, subjects []subjectLessons) error {
+	at := make(map[int32]int, len(subjects))
+	for i := range subjects {
+		subjects[i].Lessons = []catalog.LessonShort{}
+		at[subjects[i].ID] = i
+	}
+	rows, err := r.db.Query(ctx, sql, ids)
+	if err != nil {
+		return fmt.Errorf("admin: list lessons: %w", err)
+	}
+	defer rows.Close()
+	var l catalog.LessonShort
+	var subjectID int32
+	for rows.Next() {
+		if err := rows.Scan(&l.ID, &l.Title, &l.Type, &l.ContentURL, &subjectID); err != nil {
+			return fmt.Errorf("admin: list lessons: %w", err)
+		}
+		if i, ok := at[subjectID]; ok {
+			subjects[i].Lessons = append(subjects[i].Lessons, l)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("admin: list lessons: %w", err)
+	}
+	return nil
 }
 
 // insertSubject adds a subject without a teacher, refusing a title equal

@@ -112,7 +112,7 @@ func role(v web.Value) auth.Role {
 // list is GET /admin/users/: the page of users by id, one query, streamed
 // row by row from the database to the client.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
-	page, pageErr := web.ParsePage(r)
+	page, pageErr := web.ParseIDPage(r)
 	if pageErr != nil {
 		return pageErr
 	}

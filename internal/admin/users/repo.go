@@ -32,8 +32,8 @@ func (r *repo) userExists(ctx context.Context, iin string) error {
 // the primary key, rows scanned one at a time, so a page costs the same
 // whatever the table's size and no page is ever whole in memory.
 func (r *repo) eachUser(ctx context.Context, p web.Page, fn func(auth.User) error) error {
-	const q = `SELECT id, iin, full_name, phone, role::text AS role, photo FROM users ORDER BY id LIMIT $1 OFFSET $2`
-	rows, err := r.db.Query(ctx, q, p.Limit, p.Offset)
+	const q = `SELECT id, iin, full_name, phone, role::text AS role, photo FROM users WHERE id > $3 ORDER BY id LIMIT $1 OFFSET $2`
+	rows, err := r.db.Query(ctx, q, p.Limit, p.Offset, p.AfterID)
 	if err != nil {
 		return fmt.Errorf("admin: list users: %w", err)
 	}
