@@ -6,6 +6,7 @@
 # tree, runs loadtest/district/bench, stops both; prints the two-set table.
 #
 #   loadtest/district/bench.sh [-duration 5s]
+#   PLATFORM_BIN=/tmp/old-platform loadtest/district/bench.sh   # another build
 #
 # The server runs with GOMEMLIMIT=200MiB, as automemlimit would set it in a
 # 256 MiB container (90 % of it, less headroom for the stacks), BCRYPT_COST=4.
@@ -28,7 +29,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/platform" ./cmd/platform
+# PLATFORM_BIN: measure that server binary (an older commit's, for a
+# before/after comparison in one sitting) instead of this tree's.
+if [ -n "${PLATFORM_BIN:-}" ]; then
+	cp "$PLATFORM_BIN" "$work/platform"
+else
+	go build -o "$work/platform" ./cmd/platform
+fi
 go build -o "$work/bench" ./loadtest/district/bench
 root=${BENCH_DATA_DIR:-$PWD/.data/bench}
 for set in small district; do

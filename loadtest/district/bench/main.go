@@ -115,6 +115,14 @@ func run() error {
 			return add(b.measure("GET /admin/users/?limit=50&offset=5000", "GET", "/admin/users/?limit=50&offset=5000", admin1, 8))
 		},
 		func() error {
+			// A deep page by keyset: the 50 users after the 100 last.
+			var after int
+			if err := conn.QueryRow(ctx, `SELECT max(id) - 100 FROM users`).Scan(&after); err != nil {
+				return err
+			}
+			return add(b.measure("GET /admin/users/?limit=50&after_id=(max−100)", "GET", fmt.Sprintf("/admin/users/?limit=50&after_id=%d", after), admin1, 8))
+		},
+		func() error {
 			return add(b.measure("GET /admin/modules/?limit=10", "GET", "/admin/modules/?limit=10", admin1, 8))
 		},
 		func() error {
@@ -134,6 +142,9 @@ func run() error {
 		},
 		func() error {
 			return add(b.measure("GET /access/my-modules, 200 students", "GET", "/access/my-modules", tokens, 8))
+		},
+		func() error {
+			return add(b.measure("GET /lessons/student/grades, 200 students", "GET", "/lessons/student/grades", tokens, 8))
 		},
 		func() error { return add(b.deleteModule()) },
 		func() error { return add(b.sweep(ctx, *dbURL, *static)) },
