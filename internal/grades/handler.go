@@ -26,14 +26,9 @@ func (h *Handler) summary(w http.ResponseWriter, r *http.Request) error {
 	if pageErr != nil {
 		return pageErr
 	}
-	u := auth.MustUser(r.Context())
-	buf := web.Buffer()
-	body, err := h.repo.AppendForUser(r.Context(), *buf, u.ID, page)
+	gs, err := h.repo.ForUser(r.Context(), auth.MustUser(r.Context()).ID)
 	if err != nil {
-		web.Release(buf, *buf)
 		return err
 	}
-	err = web.Parts(w, body) // written out before it returns: the buffer is free again
-	web.Release(buf, body)
-	return err
+	return web.List(w, r, page, gs)
 }

@@ -1,6 +1,7 @@
 package grades
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -19,13 +20,13 @@ type Repo struct {
 func NewRepo(q db.DBTX) *Repo { return &Repo{q: q} }
 
 // summarySQL is the grade summary of the user ($1) in one statement,
-// whatever the number of rows (the endpoint is a hot read): homework by
+// whatever the number of rows: homework by
 // submission id, then test results by result id. Rows without a lesson are
 // skipped (the summary names the lesson). due_at (issue 24) is the
 // lesson's deadline as it applies to the user (their extension's or the
 // lesson's); late is the submission's flag, null for test results. The naive submission time is read
 // as UTC so both halves share the timestamptz type. Its SELECT list is
-// what scanGrade and the raw encoder (raw.go) read, by position.
+// what scanGrade reads, by position.
 const summarySQL = `
 SELECT submission_id, lesson_id, lesson_title, lesson_type, subject_title, module_title,
        grade, submitted_at, source, due_at, late
@@ -52,6 +53,20 @@ FROM (
     WHERE r.user_id = $1
 ) g
 ORDER BY part, submission_id`
+
+// ForUser is the user's grade summary: one student's rows, a few hundred
+// at most, read whole.
+func (repo *Repo) ForUser(ctx context.Context, userID int32) ([]Grade, error) {
+	rows, err := repo.q.Query(ctx, summarySQL, userID)
+	if err != nil {
+		return nil, fmt.Errorf("grades: summary: %w", err)
+	}
+	gs, err := pgx.CollectRows(rows, scanGrade)
+	if err != nil {
+		return nil, fmt.Errorf("grades: summary: %w", err)
+	}
+	return gs, nil
+}
 
 // scanGrade scans one summary row by position (no by-name reflection), the
 // nullable columns into pgtype values: scanning into a **T makes pgx
