@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -24,9 +23,6 @@ type Tokens struct {
 	ttl        time.Duration
 	refreshTTL time.Duration
 	now        func() time.Time
-
-	macOnce sync.Once // sets macs.New with key
-	macs    macPool   // keyed HMAC states for verifyFast
 }
 
 // DefaultRefreshTTL is the refresh-token lifetime when none is configured.
@@ -77,22 +73,11 @@ var errBadToken = errors.New("auth: invalid token")
 
 // Verify checks the signature (HS256 only: "none" and every other algorithm
 // are refused), requires exp, and returns the claims. A present uid or ver
-// that is not a 32-bit integer makes the token invalid.
-//
-// Tokens in the exact form the port and PyJWT write are accepted by a
-// reflection-free fast path (see verifyFast); every other token, and every
-// token the fast path would refuse, goes through golang-jwt, which keeps
-// the final word on what is refused and why.
+// that is not a 32-bit integer, or sid outside [1, 2^53), makes the token
+// invalid.
 func (t *Tokens) Verify(token string) (Claims, error) {
-	if c, ok := t.verifyFast(token); ok {
-		return c, nil
-	}
-	return t.verifySlow(token)
-}
-
-// verifySlow is Verify by golang-jwt with MapClaims.
-func (t *Tokens) verifySlow(token string) (Claims, error) {
-	parsed, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return t.key, nil },
+	var tc tokenClaims
+	_, err := jwt.ParseWithClaims(token, &tc, func(*jwt.Token) (any, error) { return t.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(t.now),
@@ -100,44 +85,68 @@ func (t *Tokens) verifySlow(token string) (Claims, error) {
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", errBadToken, err)
 	}
-	claims, ok := parsed.Claims.(jwt.MapClaims)
-	if !ok {
-		return Claims{}, errBadToken
-	}
-	sub, ok := claims["sub"].(string)
-	if !ok || sub == "" {
+	if tc.Sub == "" {
 		return Claims{}, fmt.Errorf("%w: no subject", errBadToken)
 	}
 	// A subject PostgreSQL cannot compare (not UTF-8, NUL) is no IIN: 401, not a 500.
-	if !utf8.ValidString(sub) || strings.IndexByte(sub, 0) >= 0 {
+	if !utf8.ValidString(tc.Sub) || strings.IndexByte(tc.Sub, 0) >= 0 {
 		return Claims{}, fmt.Errorf("%w: subject is not text", errBadToken)
 	}
-	c := Claims{Subject: sub}
-	if c.UserID, err = intClaim[int32](claims, "uid", math.MinInt32, math.MaxInt32); err != nil {
+	c := Claims{Subject: tc.Sub}
+	if c.UserID, err = intClaim[int32](tc.UID, "uid", math.MinInt32, math.MaxInt32); err != nil {
 		return Claims{}, err
 	}
-	if c.Version, err = intClaim[int32](claims, "ver", math.MinInt32, math.MaxInt32); err != nil {
+	if c.Version, err = intClaim[int32](tc.Ver, "ver", math.MinInt32, math.MaxInt32); err != nil {
 		return Claims{}, err
 	}
-	if c.SessionID, err = intClaim[int64](claims, "sid", 1, maxSessionID); err != nil {
+	if c.SessionID, err = intClaim[int64](tc.Sid, "sid", 1, maxSessionID); err != nil {
 		return Claims{}, err
 	}
 	return c, nil
+}
+
+// tokenClaims is what Verify reads of a payload; other claims are ignored
+// (iat too: it is not checked). Every number is read as a JSON number:
+// exp and nbf as golang-jwt reads them (not jwt.NumericDate, which also
+// takes a quoted number), uid, ver and sid checked by intClaim (7.0 is 7).
+type tokenClaims struct {
+	Sub string   `json:"sub"`
+	Exp *float64 `json:"exp"`
+	Nbf *float64 `json:"nbf"`
+	UID *float64 `json:"uid"`
+	Ver *float64 `json:"ver"`
+	Sid *float64 `json:"sid"`
+}
+
+// The jwt.Claims methods: golang-jwt's validator reads exp and nbf.
+func (c *tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) { return numericDate(c.Exp), nil }
+func (c *tokenClaims) GetNotBefore() (*jwt.NumericDate, error)      { return numericDate(c.Nbf), nil }
+func (c *tokenClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
+func (c *tokenClaims) GetIssuer() (string, error)                   { return "", nil }
+func (c *tokenClaims) GetSubject() (string, error)                  { return c.Sub, nil }
+func (c *tokenClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
+
+// numericDate is seconds since the epoch as golang-jwt's MapClaims reads them.
+func numericDate(seconds *float64) *jwt.NumericDate {
+	if seconds == nil {
+		return nil
+	}
+	whole, frac := math.Modf(*seconds)
+	return jwt.NewNumericDate(time.Unix(int64(whole), int64(frac*1e9)))
 }
 
 // maxSessionID bounds sid to the integers a float64 holds exactly (refresh
 // family ids are a BIGSERIAL that never gets near it).
 const maxSessionID = 1<<53 - 1
 
-// intClaim reads an optional integer claim within [lo, hi] (JSON numbers
-// decode as float64); present and not such an integer → a bad token.
-func intClaim[T int32 | int64](claims jwt.MapClaims, name string, lo, hi T) (*T, error) {
-	v, present := claims[name]
-	if !present {
+// intClaim reads an optional integer claim within [lo, hi]; present and
+// not such an integer → a bad token.
+func intClaim[T int32 | int64](v *float64, name string, lo, hi T) (*T, error) {
+	if v == nil {
 		return nil, nil
 	}
-	f, ok := v.(float64)
-	if !ok || f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
+	f := *v
+	if f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
 		return nil, fmt.Errorf("%w: bad %s claim", errBadToken, name)
 	}
 	n := T(f)
