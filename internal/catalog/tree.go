@@ -1,15 +1,16 @@
 package catalog
 
 import (
+	"bytes"
 	"container/list"
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
 
 	"platform/internal/db"
-	"platform/internal/jsonw"
 	"platform/internal/policy"
 )
 
@@ -249,7 +250,10 @@ ORDER BY m.id`
 		}
 	}
 	for i := range ms {
-		fr := newFragment(&ms[i].Module, ms[i].rev)
+		fr, err := newFragment(&ms[i].Module, ms[i].rev)
+		if err != nil {
+			return nil, err
+		}
 		t.cache.put(fr)
 		out[fr.id] = fr
 	}
@@ -283,9 +287,9 @@ func (t *Tree) results(ctx context.Context, frags []*fragment, views []view, use
 	out := make(map[int32][]byte, len(lessons))
 	for _, l := range lessons {
 		if l.Result != nil {
-			b, ok := l.Result.AppendJSON(nil)
-			if !ok {
-				return nil, fmt.Errorf("catalog: result %d: %w", l.Result.ID, jsonw.ErrUnsupported)
+			b, err := marshal(l.Result)
+			if err != nil {
+				return nil, fmt.Errorf("catalog: result %d: %w", l.Result.ID, err)
 			}
 			out[l.ID] = b
 		}
@@ -331,30 +335,58 @@ var (
 	null = []byte("null")
 )
 
-// newFragment encodes m (results ignored).
-func newFragment(m *Module, rev int64) *fragment {
+// newFragment encodes m with every result null (encoding/json: fragments
+// are built on a cache miss only, so their encoding is rare) and notes
+// where each lesson's null result is, for splicing.
+func newFragment(m *Module, rev int64) (*fragment, error) {
 	fr := &fragment{id: m.ID, rev: rev}
-	fr.head = append(m.appendHead(nil), `,"subjects":[`...)
+	head, err := marshal(&m.ModuleBrief)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: module %d: %w", m.ID, err)
+	}
+	fr.head = append(head[:len(head)-1], `,"subjects":[`...)
 	fr.size = len(fr.head)
 	fr.subjects = make([]subjectFragment, len(m.Subjects))
 	for i := range m.Subjects {
-		s := &m.Subjects[i]
+		s := m.Subjects[i]
+		s.Lessons = append([]Lesson{}, s.Lessons...) // a copy; [] even when none
 		sf := subjectFragment{id: s.ID, lessons: make([]int32, len(s.Lessons)), nullAt: make([]int, len(s.Lessons))}
-		b := append(s.appendHead(nil), '[')
 		for j := range s.Lessons {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = s.Lessons[j].appendHead(b)
+			s.Lessons[j].Result = nil
 			sf.lessons[j] = s.Lessons[j].ID
-			sf.nullAt[j] = len(b)
-			b = s.Lessons[j].appendTail(append(b, "null"...))
 		}
-		sf.json = append(b, "]}"...)
+		if sf.json, err = marshal(&s); err != nil {
+			return nil, fmt.Errorf("catalog: subject %d: %w", s.ID, err)
+		}
+		// The j-th `"result":null` is the j-th lesson's: the key cannot occur
+		// inside a string value, where every quote is escaped.
+		from := 0
+		for j := range sf.lessons {
+			k := bytes.Index(sf.json[from:], resultNull)
+			if k < 0 {
+				return nil, fmt.Errorf("catalog: subject %d: lesson %d has no result member", s.ID, sf.lessons[j])
+			}
+			sf.nullAt[j] = from + k + len(resultNull) - len(null)
+			from = sf.nullAt[j] + len(null)
+		}
 		fr.subjects[i] = sf
 		fr.size += len(sf.json) + 8*len(sf.lessons) + 16
 	}
-	return fr
+	return fr, nil
+}
+
+var resultNull = []byte(`"result":null`)
+
+// marshal is v as web.JSON writes it: encoding/json without HTML escaping,
+// no trailing newline.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // appendTo appends the module's parts for the view (its visible subjects)
