@@ -1,4 +1,4 @@
-package tests
+package quiz
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 )
 
 // errNotFound reports a missing row; handlers answer their own 404 text.
-var errNotFound = errors.New("tests: not found")
+var errNotFound = errors.New("quiz: not found")
 
 // Repo is the SQL of the quiz domain.
 type Repo struct {
@@ -36,7 +36,7 @@ WHERE t.id = $1`
 	if forUpdate {
 		sql += ` FOR UPDATE OF t`
 	}
-	return db.One[testRow](ctx, repo.q, "tests: load test", errNotFound, sql, id)
+	return db.One[testRow](ctx, repo.q, "quiz: load test", errNotFound, sql, id)
 }
 
 // bySubject lists a subject's tests by id.
@@ -100,7 +100,7 @@ func (repo *Repo) insertResult(ctx context.Context, userID, lessonID, testID int
 INSERT INTO results (user_id, lesson_id, test_id, score, submitted_at)
 VALUES ($1, $2, $3, $4, now())
 RETURNING id, user_id, lesson_id, test_id, score, submitted_at`
-	return db.One[catalog.Result](ctx, repo.q, "tests: insert result", errNotFound, q, userID, lessonID, testID, score)
+	return db.One[catalog.Result](ctx, repo.q, "quiz: insert result", errNotFound, q, userID, lessonID, testID, score)
 }
 
 // insertTest creates the tests row.
@@ -108,7 +108,7 @@ func (repo *Repo) insertTest(ctx context.Context, title string, subjectID int32,
 	const q = `
 INSERT INTO tests (title, subject_id, lesson_id) VALUES ($1, $2, $3)
 RETURNING id, title, subject_id, lesson_id`
-	return db.One[Test](ctx, repo.q, "tests: insert test", errNotFound, q, title, subjectID, lessonID)
+	return db.One[Test](ctx, repo.q, "quiz: insert test", errNotFound, q, title, subjectID, lessonID)
 }
 
 // updateTest rewrites the tests row.
@@ -116,7 +116,7 @@ func (repo *Repo) updateTest(ctx context.Context, id int32, title string, subjec
 	const q = `
 UPDATE tests SET title = $2, subject_id = $3, lesson_id = $4 WHERE id = $1
 RETURNING id, title, subject_id, lesson_id`
-	return db.One[Test](ctx, repo.q, "tests: update test", errNotFound, q, id, title, subjectID, lessonID)
+	return db.One[Test](ctx, repo.q, "quiz: update test", errNotFound, q, id, title, subjectID, lessonID)
 }
 
 // deleteQuestions removes a test's questions and their options.
@@ -125,7 +125,7 @@ func (repo *Repo) deleteQuestions(ctx context.Context, testID int32) error {
 	const delQuestions = `DELETE FROM questions WHERE test_id = $1`
 	for _, q := range []string{delOptions, delQuestions} {
 		if _, err := repo.q.Exec(ctx, q, testID); err != nil {
-			return fmt.Errorf("tests: delete questions: %w", err)
+			return fmt.Errorf("quiz: delete questions: %w", err)
 		}
 	}
 	return nil
@@ -164,7 +164,7 @@ func (repo *Repo) insertQuestions(ctx context.Context, testID int32, qs []draftQ
 INSERT INTO questions (id, test_id, question_text, correct_option_index)
 SELECT q.id, $1, q.text, q.correct FROM unnest($2::int4[], $3::text[], $4::int4[]) AS q(id, text, correct)`
 	if _, err := repo.q.Exec(ctx, insQuestions, testID, ids, texts, corrects); err != nil {
-		return fmt.Errorf("tests: insert questions: %w", err)
+		return fmt.Errorf("quiz: insert questions: %w", err)
 	}
 	// ORDER BY the position so option ids follow the body's order too.
 	const insOptions = `
@@ -173,7 +173,7 @@ SELECT o.qid, o.text, o.idx
 FROM unnest($1::int4[], $2::text[], $3::int4[]) WITH ORDINALITY AS o(qid, text, idx, n)
 ORDER BY o.n`
 	if _, err := repo.q.Exec(ctx, insOptions, optQ, optTexts, optIdx); err != nil {
-		return fmt.Errorf("tests: insert options: %w", err)
+		return fmt.Errorf("quiz: insert options: %w", err)
 	}
 	return nil
 }
@@ -200,11 +200,11 @@ func notFound(s policy.Subject, err error) (policy.Subject, error) {
 func collect[T any](ctx context.Context, q db.DBTX, what, sql string, scan pgx.RowToFunc[T], args ...any) ([]T, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, fmt.Errorf("tests: %s: %w", what, err)
+		return nil, fmt.Errorf("quiz: %s: %w", what, err)
 	}
 	out, err := pgx.CollectRows(rows, scan)
 	if err != nil {
-		return nil, fmt.Errorf("tests: %s: %w", what, err)
+		return nil, fmt.Errorf("quiz: %s: %w", what, err)
 	}
 	return out, nil
 }
