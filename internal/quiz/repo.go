@@ -2,19 +2,16 @@ package quiz
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-
-	"github.com/jackc/pgx/v5"
 
 	"platform/internal/catalog"
 	"platform/internal/db"
 	"platform/internal/policy"
 )
 
-// errNotFound reports a missing row; handlers answer their own 404 text.
-var errNotFound = errors.New("quiz: not found")
+// errNotFound reports a missing row; handlers answer their own 404 text. It
+// is policy's, so the subject loaders and policy.RequireManage share it.
+var errNotFound = policy.ErrNotFound
 
 // Repo is the SQL of the quiz domain.
 type Repo struct {
@@ -42,7 +39,7 @@ WHERE t.id = $1`
 // bySubject lists a subject's tests by id.
 func (repo *Repo) bySubject(ctx context.Context, subjectID int32) ([]Test, error) {
 	const q = `SELECT id, title, subject_id, lesson_id FROM tests WHERE subject_id = $1 ORDER BY id`
-	return collect(ctx, repo.q, "tests by subject", q, pgx.RowToStructByName[Test], subjectID)
+	return db.All[Test](ctx, repo.q, "quiz: tests by subject", q, subjectID)
 }
 
 // questions lists a test's questions by id, options not filled.
@@ -50,7 +47,7 @@ func (repo *Repo) questions(ctx context.Context, testID int32) ([]Question, erro
 	const q = `
 SELECT id, question_text, correct_option_index
 FROM questions WHERE test_id = $1 ORDER BY id`
-	return collect(ctx, repo.q, "questions", q, pgx.RowToStructByName[Question], testID)
+	return db.All[Question](ctx, repo.q, "quiz: questions", q, testID)
 }
 
 // fillOptions loads the options of all the questions in one query.
@@ -66,7 +63,7 @@ func (repo *Repo) fillOptions(ctx context.Context, qs []Question) error {
 	const q = `
 SELECT id, question_id, option_text, option_index
 FROM options WHERE question_id = ANY($1) ORDER BY id`
-	opts, err := collect(ctx, repo.q, "options", q, pgx.RowToStructByName[Option], ids)
+	opts, err := db.All[Option](ctx, repo.q, "quiz: options", q, ids)
 	if err != nil {
 		return err
 	}
@@ -86,7 +83,7 @@ func (repo *Repo) result(ctx context.Context, testID, userID int32) (*catalog.Re
 	const q = `
 SELECT id, user_id, lesson_id, test_id, score, submitted_at
 FROM results WHERE test_id = $1 AND user_id = $2 ORDER BY id LIMIT 1`
-	rs, err := collect(ctx, repo.q, "result", q, pgx.RowToStructByName[catalog.Result], testID, userID)
+	rs, err := db.All[catalog.Result](ctx, repo.q, "quiz: result", q, testID, userID)
 	if err != nil || len(rs) == 0 {
 		return nil, err
 	}
@@ -139,12 +136,13 @@ func (repo *Repo) insertQuestions(ctx context.Context, testID int32, qs []draftQ
 	if len(qs) == 0 {
 		return nil
 	}
-	const allocate = `SELECT nextval(pg_get_serial_sequence('questions', 'id'))::int4 FROM generate_series(1, $1)`
-	ids, err := collect(ctx, repo.q, "allocate question ids", allocate, pgx.RowTo[int32], len(qs))
-	if err != nil {
-		return err
+	const allocate = `
+SELECT array_agg(id ORDER BY id)
+FROM (SELECT nextval(pg_get_serial_sequence('questions', 'id'))::int4 AS id FROM generate_series(1, $1)) n`
+	var ids []int32
+	if err := repo.q.QueryRow(ctx, allocate, len(qs)).Scan(&ids); err != nil {
+		return fmt.Errorf("quiz: allocate question ids: %w", err)
 	}
-	slices.Sort(ids)
 	var (
 		texts    = make([]string, len(qs))
 		corrects = make([]int32, len(qs))
@@ -180,31 +178,10 @@ ORDER BY o.n`
 
 // subject reads a subject for the access rules; errNotFound when missing.
 func (repo *Repo) subject(ctx context.Context, id int32) (policy.Subject, error) {
-	return notFound(policy.LoadSubject(ctx, repo.q, id))
+	return policy.LoadSubject(ctx, repo.q, id)
 }
 
 // lessonSubject reads the subject of a lesson; errNotFound when the lesson is missing.
 func (repo *Repo) lessonSubject(ctx context.Context, lessonID int32) (policy.Subject, error) {
-	return notFound(policy.LessonSubject(ctx, repo.q, lessonID))
-}
-
-// notFound turns policy's missing-row error into this package's errNotFound.
-func notFound(s policy.Subject, err error) (policy.Subject, error) {
-	if errors.Is(err, policy.ErrNotFound) {
-		return s, errNotFound
-	}
-	return s, err
-}
-
-// collect runs a query and scans every row with scan; what names it in errors.
-func collect[T any](ctx context.Context, q db.DBTX, what, sql string, scan pgx.RowToFunc[T], args ...any) ([]T, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("quiz: %s: %w", what, err)
-	}
-	out, err := pgx.CollectRows(rows, scan)
-	if err != nil {
-		return nil, fmt.Errorf("quiz: %s: %w", what, err)
-	}
-	return out, nil
+	return policy.LessonSubject(ctx, repo.q, lessonID)
 }
