@@ -202,16 +202,7 @@ func naive(t *time.Time) any {
 // (404) and that u manages its subject (403).
 func requireManageLesson(ctx context.Context, q db.DBTX, u auth.User, lessonID int32) error {
 	subject, err := policy.LessonSubject(ctx, q, lessonID)
-	if errors.Is(err, policy.ErrNotFound) {
-		return apperr.NotFound("Урок не найден")
-	}
-	if err != nil {
-		return err
-	}
-	if !policy.CanManage(u, subject) {
-		return apperr.Forbidden("Нет доступа к предмету")
-	}
-	return nil
+	return policy.RequireManage(u, subject, err, "Урок не найден", "Нет доступа к предмету")
 }
 
 // Extension is one student's extension on a lesson (GET/PUT

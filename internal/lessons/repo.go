@@ -335,11 +335,20 @@ func (repo *Repo) LockSubmissionOwner(ctx context.Context, id int32) (*int32, er
 	return owner, nil
 }
 
-// errNoSubmission is the 404 of every endpoint addressing a submission.
-func errNoSubmission() error { return apperr.NotFound("Работа не найдена") }
+// The 404 texts of every endpoint addressing a submission, and of DELETE
+// /lessons/result/{id}.
+const (
+	msgNoSubmission = "Работа не найдена"
+	msgNoResult     = "Результат не найден"
+)
+
+func errNoSubmission() error { return apperr.NotFound(msgNoSubmission) }
+
+func errNoResult() error { return apperr.NotFound(msgNoResult) }
 
 // SubmissionSubject reads the subject of the submission's lesson; a
-// submission without a lesson yields a zero Subject, which only an admin manages.
+// submission without a lesson yields a zero Subject, which only an admin
+// manages. policy.ErrNotFound when there is no such submission.
 func (repo *Repo) SubmissionSubject(ctx context.Context, id int32) (policy.Subject, error) {
 	const q = `
 SELECT s.id, s.module_id, s.teacher_id
@@ -347,19 +356,12 @@ FROM lesson_submissions ls
 LEFT JOIN lessons l ON l.id = ls.lesson_id
 LEFT JOIN subjects s ON s.id = l.subject_id
 WHERE ls.id = $1`
-	s, found, err := repo.optionalSubject(ctx, q, id)
-	if err == nil && !found {
-		err = errNoSubmission()
-	}
-	return s, err
+	return repo.optionalSubject(ctx, q, id)
 }
-
-// errNoResult is the 404 of DELETE /lessons/result/{id}.
-func errNoResult() error { return apperr.NotFound("Результат не найден") }
 
 // ResultSubject reads the subject that decides over result id: its
 // lesson's, or its test's when it has no lesson. ok is false when the
-// result has neither.
+// result has neither; policy.ErrNotFound when there is no such result.
 func (repo *Repo) ResultSubject(ctx context.Context, id int32) (s policy.Subject, ok bool, err error) {
 	const q = `
 SELECT s.id, s.module_id, s.teacher_id
@@ -368,26 +370,23 @@ LEFT JOIN lessons l ON l.id = r.lesson_id
 LEFT JOIN tests t ON t.id = r.test_id
 LEFT JOIN subjects s ON s.id = coalesce(l.subject_id, t.subject_id)
 WHERE r.id = $1`
-	s, found, err := repo.optionalSubject(ctx, q, id)
-	if err == nil && !found {
-		err = errNoResult()
-	}
+	s, err = repo.optionalSubject(ctx, q, id)
 	return s, s.ID != 0, err
 }
 
-// optionalSubject runs a query returning one row of a LEFT-JOINed subject:
-// found is false when there is no row; a NULL subject gives a zero Subject.
-func (repo *Repo) optionalSubject(ctx context.Context, q string, id int32) (s policy.Subject, found bool, err error) {
+// optionalSubject runs a query returning one row of a LEFT-JOINed subject
+// (a NULL subject gives a zero Subject); policy.ErrNotFound when no row.
+func (repo *Repo) optionalSubject(ctx context.Context, q string, id int32) (s policy.Subject, err error) {
 	var sid, mid *int32
 	err = repo.q.QueryRow(ctx, q, id).Scan(&sid, &mid, &s.TeacherID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return policy.Subject{}, false, nil
+		return policy.Subject{}, policy.ErrNotFound
 	}
 	if err != nil {
-		return policy.Subject{}, false, fmt.Errorf("lessons: read subject: %w", err)
+		return policy.Subject{}, fmt.Errorf("lessons: read subject: %w", err)
 	}
 	if sid != nil {
 		s.ID, s.ModuleID = *sid, *mid
 	}
-	return s, true, nil
+	return s, nil
 }

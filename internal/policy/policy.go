@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 
+	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/db"
 )
@@ -50,6 +51,22 @@ WHERE t.id = $1`
 
 func one(ctx context.Context, q db.DBTX, sql string, id int32) (Subject, error) {
 	return db.One[Subject](ctx, q, "policy: load subject", ErrNotFound, sql, id)
+}
+
+// RequireManage is the prologue of an endpoint that manages a subject,
+// taking what a loader (LoadSubject, LessonSubject, …) returned: a missing
+// row (ErrNotFound) answers 404 missing, a subject u does not manage 403
+// denied; any other error is returned as is.
+func RequireManage(u auth.User, s Subject, err error, missing, denied string) error {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return apperr.NotFound(missing)
+	case err != nil:
+		return err
+	case !CanManage(u, s):
+		return apperr.Forbidden(denied)
+	}
+	return nil
 }
 
 // CanManage reports whether u manages subject s: admins always, a teacher
