@@ -390,3 +390,88 @@ func (repo *Repo) optionalSubject(ctx context.Context, q string, id int32) (s po
 	}
 	return s, nil
 }
+
+// gradebookSubject is the subject with its title, for the gradebook.
+type gradebookSubject struct {
+	policy.Subject
+	Title string `db:"title"`
+}
+
+// gradebookSubject loads the subject's access fields and title;
+// policy.ErrNotFound when missing.
+func (repo *Repo) gradebookSubject(ctx context.Context, id int32) (gradebookSubject, error) {
+	const q = `SELECT id, module_id, teacher_id, title FROM subjects WHERE id = $1`
+	return db.One[gradebookSubject](ctx, repo.q, "lessons: gradebook subject", policy.ErrNotFound, q, id)
+}
+
+// gradebookLessons lists the subject's lessons by id.
+func (repo *Repo) gradebookLessons(ctx context.Context, subjectID int32) ([]gradebookLesson, error) {
+	const q = `SELECT id, title, due_at FROM lessons WHERE subject_id = $1 ORDER BY id`
+	return db.All[gradebookLesson](ctx, repo.q, "lessons: gradebook lessons", q, subjectID)
+}
+
+// gradebookRows streams one row per student to fn (n counts from 1) in a
+// single query. The cells follow lessonIDs (passed in rather than re-read,
+// so the columns match the header even if a lesson is added meanwhile).
+func (repo *Repo) gradebookRows(ctx context.Context, subjectID int32, lessonIDs []int32, fn func(n int, row gradebookRow) error) error {
+	// $1 subject, $2 the lesson ids in column order; the students and their
+	// groups that see the subject are policy's.
+	const q = `
+WITH st AS (
+    SELECT u.id, u.full_name, u.iin, string_agg(gr.name, ', ' ORDER BY gr.name) AS groups
+    FROM users u
+    JOIN (SELECT DISTINCT r.user_id, r.group_id FROM ` + policy.StudentReads + ` r WHERE r.subject_id = $1) ug ON ug.user_id = u.id
+    JOIN groups gr ON gr.id = ug.group_id
+    WHERE u.role = 'student'
+    GROUP BY u.id, u.full_name, u.iin
+), latest AS (
+    SELECT DISTINCT ON (user_id, lesson_id) user_id, lesson_id, value, late
+    FROM (
+        SELECT ls.user_id, ls.lesson_id, ls.grade::double precision AS value,
+               ls.submitted_at AT TIME ZONE 'UTC' AS at, 0 AS kind, ls.id, ls.late_seconds IS NOT NULL AS late
+        FROM lesson_submissions ls
+        WHERE ls.lesson_id = ANY($2)
+        UNION ALL
+        SELECT r.user_id, r.lesson_id, r.score, r.submitted_at, 1, r.id, false
+        FROM results r
+        WHERE r.lesson_id = ANY($2)
+    ) s
+    WHERE user_id IN (SELECT id FROM st)
+    ORDER BY user_id, lesson_id, at DESC NULLS LAST, kind DESC, id DESC
+)
+SELECT st.full_name, st.iin, st.groups,
+       array_agg(lt.value ORDER BY l.pos) FILTER (WHERE l.id IS NOT NULL) AS cells,
+       array_agg(coalesce(lt.late, false) ORDER BY l.pos) FILTER (WHERE l.id IS NOT NULL) AS late
+FROM st
+LEFT JOIN unnest($2::int[]) WITH ORDINALITY AS l(id, pos) ON true
+LEFT JOIN latest lt ON lt.user_id = st.id AND lt.lesson_id = l.id
+GROUP BY st.id, st.full_name, st.iin, st.groups
+ORDER BY st.full_name, st.id`
+	rows, err := repo.q.Query(ctx, q, subjectID, lessonIDs)
+	if err != nil {
+		return fmt.Errorf("lessons: gradebook rows: %w", err)
+	}
+	defer rows.Close()
+	var row gradebookRow
+	n := 0
+	for rows.Next() {
+		row.Cells, row.Late = row.Cells[:0], row.Late[:0]
+		if err := rows.Scan(&row.FullName, &row.IIN, &row.Groups, &row.Cells, &row.Late); err != nil {
+			return fmt.Errorf("lessons: gradebook row: %w", err)
+		}
+		if len(row.Cells) != len(lessonIDs) { // no lessons: NULL array
+			row.Cells = make([]*float64, len(lessonIDs))
+		}
+		if len(row.Late) != len(lessonIDs) {
+			row.Late = make([]bool, len(lessonIDs))
+		}
+		n++
+		if err := fn(n, row); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lessons: gradebook rows: %w", err)
+	}
+	return nil
+}
