@@ -329,13 +329,9 @@ func (h *Handler) listExtensions(w http.ResponseWriter, r *http.Request) error {
 	if err := requireManageLesson(ctx, h.pool, u, lessonID); err != nil {
 		return err
 	}
-	rows, err := h.pool.Query(ctx, selectExtension+` WHERE e.lesson_id = $1 ORDER BY e.user_id`, lessonID)
+	exts, err := db.All[Extension](ctx, h.pool, "lessons: list extensions", selectExtension+` WHERE e.lesson_id = $1 ORDER BY e.user_id`, lessonID)
 	if err != nil {
-		return fmt.Errorf("lessons: list extensions: %w", err)
-	}
-	exts, err := pgx.CollectRows(rows, pgx.RowToStructByName[Extension])
-	if err != nil {
-		return fmt.Errorf("lessons: list extensions: %w", err)
+		return err
 	}
 	return web.OK(w, exts)
 }

@@ -195,7 +195,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request) error {
 	} else if err := requireManageSubmission(ctx, repo, u, id); err != nil {
 		return err
 	}
-	entries, err := readHistory(ctx, h.pool, selectHistory+` WHERE submission_id = $1 ORDER BY id`, id)
+	entries, err := db.All[HistoryEntry](ctx, h.pool, "lessons: read grade history", selectHistory+` WHERE submission_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return err
 	}
@@ -220,7 +220,7 @@ func (h *Handler) lessonHistory(w http.ResponseWriter, r *http.Request) error {
 	if err := requireManageLesson(ctx, h.pool, u, id); err != nil {
 		return err
 	}
-	entries, err := readHistory(ctx, h.pool, selectHistory+` WHERE lesson_id = $1 ORDER BY id`, id)
+	entries, err := db.All[HistoryEntry](ctx, h.pool, "lessons: read grade history", selectHistory+` WHERE lesson_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return err
 	}
@@ -232,18 +232,6 @@ func (h *Handler) lessonHistory(w http.ResponseWriter, r *http.Request) error {
 func requireManageSubmission(ctx context.Context, repo *Repo, u auth.User, id int32) error {
 	subject, err := repo.SubmissionSubject(ctx, id)
 	return policy.RequireManage(u, subject, err, msgNoSubmission, "Нет доступа к оценке")
-}
-
-func readHistory(ctx context.Context, q db.DBTX, sql string, args ...any) ([]HistoryEntry, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("lessons: read grade history: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[HistoryEntry])
-	if err != nil {
-		return nil, fmt.Errorf("lessons: read grade history: %w", err)
-	}
-	return out, nil
 }
 
 // submissionOwner reads the owner of submission id (404 when missing).

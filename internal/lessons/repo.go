@@ -244,13 +244,9 @@ ORDER BY ls.id`
 // submissionFiles reads the files of the submissions a list will show,
 // grouped by submission (a few paths each: at most 5 files per submission).
 func (repo *Repo) submissionFiles(ctx context.Context, q string, args ...any) (map[int32][]SubmissionFile, error) {
-	rows, err := repo.q.Query(ctx, q, args...)
+	files, err := db.All[SubmissionFile](ctx, repo.q, "lessons: list submission files", q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("lessons: list submission files: %w", err)
-	}
-	files, err := pgx.CollectRows(rows, pgx.RowToStructByName[SubmissionFile])
-	if err != nil {
-		return nil, fmt.Errorf("lessons: list submission files: %w", err)
+		return nil, err
 	}
 	out := make(map[int32][]SubmissionFile)
 	for _, f := range files {
@@ -309,15 +305,7 @@ FROM results r
 JOIN users u ON u.id = r.user_id
 WHERE r.lesson_id = $1
 ORDER BY r.id`
-	rows, err := repo.q.Query(ctx, q, lessonID)
-	if err != nil {
-		return nil, fmt.Errorf("lessons: list results: %w", err)
-	}
-	res, err := pgx.CollectRows(rows, pgx.RowToStructByName[TestResult])
-	if err != nil {
-		return nil, fmt.Errorf("lessons: list results: %w", err)
-	}
-	return res, nil
+	return db.All[TestResult](ctx, repo.q, "lessons: list results", q, lessonID)
 }
 
 // LockSubmissionOwner reads the owner of submission id and locks the row
