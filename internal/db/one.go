@@ -27,3 +27,17 @@ func One[T any](ctx context.Context, q DBTX, what string, notFound error, sql st
 	}
 	return v, nil
 }
+
+// All runs sql and scans every row into T by column name, as One does; what
+// names the query in errors.
+func All[T any](ctx context.Context, q DBTX, what, sql string, args ...any) ([]T, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[T])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}

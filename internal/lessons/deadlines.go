@@ -202,16 +202,7 @@ func naive(t *time.Time) any {
 // (404) and that u manages its subject (403).
 func requireManageLesson(ctx context.Context, q db.DBTX, u auth.User, lessonID int32) error {
 	subject, err := policy.LessonSubject(ctx, q, lessonID)
-	if errors.Is(err, policy.ErrNotFound) {
-		return apperr.NotFound("Урок не найден")
-	}
-	if err != nil {
-		return err
-	}
-	if !policy.CanManage(u, subject) {
-		return apperr.Forbidden("Нет доступа к предмету")
-	}
-	return nil
+	return policy.RequireManage(u, subject, err, "Урок не найден", "Нет доступа к предмету")
 }
 
 // Extension is one student's extension on a lesson (GET/PUT
@@ -338,13 +329,9 @@ func (h *Handler) listExtensions(w http.ResponseWriter, r *http.Request) error {
 	if err := requireManageLesson(ctx, h.pool, u, lessonID); err != nil {
 		return err
 	}
-	rows, err := h.pool.Query(ctx, selectExtension+` WHERE e.lesson_id = $1 ORDER BY e.user_id`, lessonID)
+	exts, err := db.All[Extension](ctx, h.pool, "lessons: list extensions", selectExtension+` WHERE e.lesson_id = $1 ORDER BY e.user_id`, lessonID)
 	if err != nil {
-		return fmt.Errorf("lessons: list extensions: %w", err)
-	}
-	exts, err := pgx.CollectRows(rows, pgx.RowToStructByName[Extension])
-	if err != nil {
-		return fmt.Errorf("lessons: list extensions: %w", err)
+		return err
 	}
 	return web.OK(w, exts)
 }

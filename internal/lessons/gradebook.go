@@ -2,9 +2,7 @@ package lessons
 
 import (
 	"bufio"
-	"context"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,7 +11,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
 
 	"platform/internal/apperr"
@@ -76,21 +73,16 @@ func (h *Handler) gradebook(w http.ResponseWriter, r *http.Request) error {
 	if err := apperr.JoinInvalid(pathErr, formatErr); err != nil {
 		return err
 	}
-	subject, title, err := h.gradebookSubject(ctx, subjectID)
-	if errors.Is(err, policy.ErrNotFound) {
-		return apperr.NotFound("Предмет не найден")
+	repo := NewRepo(h.pool)
+	subject, err := repo.gradebookSubject(ctx, subjectID)
+	if err := policy.RequireManage(u, subject.Subject, err, "Предмет не найден", "Нет доступа к предмету"); err != nil {
+		return err
 	}
+	lessons, err := repo.gradebookLessons(ctx, subjectID)
 	if err != nil {
 		return err
 	}
-	if !policy.CanManage(u, subject) {
-		return apperr.Forbidden("Нет доступа к предмету")
-	}
-	lessons, err := h.gradebookLessons(ctx, subjectID)
-	if err != nil {
-		return err
-	}
-	name := gradebookFileName(title, subjectID, time.Now().UTC(), format)
+	name := gradebookFileName(subject.Title, subjectID, time.Now().UTC(), format)
 	header := make([]string, 0, len(gradebookFixedHeader)+len(lessons)+2)
 	header = append(header, gradebookFixedHeader...)
 	ids := make([]int32, len(lessons))
@@ -123,14 +115,14 @@ func (h *Handler) gradebook(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	if format == "csv" {
-		return h.gradebookCSV(w, r, subject, ids, header, name, lateOf)
+		return h.gradebookCSV(w, r, subjectID, ids, header, name, lateOf)
 	}
 	if len(header) > excelize.MaxColumns {
 		// A sheet holds at most 16,384 columns (issue 21: was a 500).
 		return apperr.BadRequest(fmt.Sprintf("В журнале %d уроков, а лист .xlsx вмещает не больше %d: выгрузите журнал в CSV (?format=csv)",
 			len(lessons), excelize.MaxColumns-(len(header)-len(lessons))))
 	}
-	return h.gradebookXLSX(w, r, subject, ids, header, name, lateOf)
+	return h.gradebookXLSX(w, r, subjectID, ids, header, name, lateOf)
 }
 
 // gradebookLateHeader heads the last column when a lesson of the subject
@@ -154,7 +146,7 @@ func gradebookFormat(r *http.Request) (string, error) {
 // gradebookXLSX builds the workbook with the StreamWriter (rows go to
 // excelize's buffer, spilled to a temporary file when large) and writes it
 // once complete, so a failure midway is still a clean error response.
-func (h *Handler) gradebookXLSX(w http.ResponseWriter, r *http.Request, s policy.Subject, lessonIDs []int32, header []string, name fileName,
+func (h *Handler) gradebookXLSX(w http.ResponseWriter, r *http.Request, subjectID int32, lessonIDs []int32, header []string, name fileName,
 	lateOf func(gradebookRow) (string, bool)) error {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -186,7 +178,7 @@ func (h *Handler) gradebookXLSX(w http.ResponseWriter, r *http.Request, s policy
 		return fmt.Errorf("lessons: gradebook header: %w", err)
 	}
 	vals := make([]any, len(header))
-	err = h.gradebookRows(r.Context(), s, lessonIDs, func(n int, row gradebookRow) error {
+	err = NewRepo(h.pool).gradebookRows(r.Context(), subjectID, lessonIDs, func(n int, row gradebookRow) error {
 		vals = vals[:0]
 		vals = append(vals, n, row.FullName, row.IIN, row.Groups)
 		for _, c := range row.Cells {
@@ -226,7 +218,7 @@ func (h *Handler) gradebookXLSX(w http.ResponseWriter, r *http.Request, s policy
 // titles included — starting with = + - @ tab or CR gets a leading
 // apostrophe so a spreadsheet does not run it as a formula (OWASP CSV
 // injection); grades and totals are numbers and stay as they are.
-func (h *Handler) gradebookCSV(w http.ResponseWriter, r *http.Request, s policy.Subject, lessonIDs []int32, header []string, name fileName,
+func (h *Handler) gradebookCSV(w http.ResponseWriter, r *http.Request, subjectID int32, lessonIDs []int32, header []string, name fileName,
 	lateOf func(gradebookRow) (string, bool)) error {
 	out := &lazyWriter{w: w, start: func() { setDownload(w, contentTypeCSV, name); w.WriteHeader(http.StatusOK) }}
 	buf := bufio.NewWriterSize(out, 32<<10)
@@ -238,7 +230,7 @@ func (h *Handler) gradebookCSV(w http.ResponseWriter, r *http.Request, s policy.
 		rec = append(rec, csvText(title))
 	}
 	_ = cw.Write(rec)
-	err := h.gradebookRows(r.Context(), s, lessonIDs, func(n int, row gradebookRow) error {
+	err := NewRepo(h.pool).gradebookRows(r.Context(), subjectID, lessonIDs, func(n int, row gradebookRow) error {
 		rec = rec[:0]
 		rec = append(rec, strconv.Itoa(n), csvText(row.FullName), csvText(row.IIN), csvText(row.Groups))
 		for _, c := range row.Cells {
@@ -384,103 +376,4 @@ func pctEncode(s string) string {
 		b.WriteByte(hex[c&15])
 	}
 	return b.String()
-}
-
-// gradebookSubject loads the subject's access fields and title.
-func (h *Handler) gradebookSubject(ctx context.Context, id int32) (policy.Subject, string, error) {
-	const q = `SELECT id, module_id, teacher_id, title FROM subjects WHERE id = $1`
-	var s policy.Subject
-	var title string
-	err := h.pool.QueryRow(ctx, q, id).Scan(&s.ID, &s.ModuleID, &s.TeacherID, &title)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return policy.Subject{}, "", policy.ErrNotFound
-	}
-	if err != nil {
-		return policy.Subject{}, "", fmt.Errorf("lessons: gradebook subject: %w", err)
-	}
-	return s, title, nil
-}
-
-// gradebookLessons lists the subject's lessons by id.
-func (h *Handler) gradebookLessons(ctx context.Context, subjectID int32) ([]gradebookLesson, error) {
-	const q = `SELECT id, title, due_at FROM lessons WHERE subject_id = $1 ORDER BY id`
-	rows, err := h.pool.Query(ctx, q, subjectID)
-	if err != nil {
-		return nil, fmt.Errorf("lessons: gradebook lessons: %w", err)
-	}
-	ls, err := pgx.CollectRows(rows, pgx.RowToStructByName[gradebookLesson])
-	if err != nil {
-		return nil, fmt.Errorf("lessons: gradebook lessons: %w", err)
-	}
-	return ls, nil
-}
-
-// gradebookRows streams one row per student to fn (n counts from 1) in a
-// single query. The cells follow lessonIDs (passed in rather than re-read,
-// so the columns match the header even if a lesson is added meanwhile).
-func (h *Handler) gradebookRows(ctx context.Context, s policy.Subject, lessonIDs []int32, fn func(n int, row gradebookRow) error) error {
-	// $1 subject, $2 its module, $3 the lesson ids in column order.
-	const q = `
-WITH g AS (
-    SELECT group_id FROM module_group WHERE module_id = $2
-    UNION
-    SELECT group_id FROM subject_group WHERE subject_id = $1
-), st AS (
-    SELECT u.id, u.full_name, u.iin, string_agg(gr.name, ', ' ORDER BY gr.name) AS groups
-    FROM users u
-    JOIN user_group ug ON ug.user_id = u.id
-    JOIN g ON g.group_id = ug.group_id
-    JOIN groups gr ON gr.id = ug.group_id
-    WHERE u.role = 'student'
-    GROUP BY u.id, u.full_name, u.iin
-), latest AS (
-    SELECT DISTINCT ON (user_id, lesson_id) user_id, lesson_id, value, late
-    FROM (
-        SELECT ls.user_id, ls.lesson_id, ls.grade::double precision AS value,
-               ls.submitted_at AT TIME ZONE 'UTC' AS at, 0 AS kind, ls.id, ls.late_seconds IS NOT NULL AS late
-        FROM lesson_submissions ls
-        WHERE ls.lesson_id = ANY($3)
-        UNION ALL
-        SELECT r.user_id, r.lesson_id, r.score, r.submitted_at, 1, r.id, false
-        FROM results r
-        WHERE r.lesson_id = ANY($3)
-    ) s
-    WHERE user_id IN (SELECT id FROM st)
-    ORDER BY user_id, lesson_id, at DESC NULLS LAST, kind DESC, id DESC
-)
-SELECT st.full_name, st.iin, st.groups,
-       array_agg(lt.value ORDER BY l.pos) FILTER (WHERE l.id IS NOT NULL) AS cells,
-       array_agg(coalesce(lt.late, false) ORDER BY l.pos) FILTER (WHERE l.id IS NOT NULL) AS late
-FROM st
-LEFT JOIN unnest($3::int[]) WITH ORDINALITY AS l(id, pos) ON true
-LEFT JOIN latest lt ON lt.user_id = st.id AND lt.lesson_id = l.id
-GROUP BY st.id, st.full_name, st.iin, st.groups
-ORDER BY st.full_name, st.id`
-	rows, err := h.pool.Query(ctx, q, s.ID, s.ModuleID, lessonIDs)
-	if err != nil {
-		return fmt.Errorf("lessons: gradebook rows: %w", err)
-	}
-	defer rows.Close()
-	var row gradebookRow
-	n := 0
-	for rows.Next() {
-		row.Cells, row.Late = row.Cells[:0], row.Late[:0]
-		if err := rows.Scan(&row.FullName, &row.IIN, &row.Groups, &row.Cells, &row.Late); err != nil {
-			return fmt.Errorf("lessons: gradebook row: %w", err)
-		}
-		if len(row.Cells) != len(lessonIDs) { // no lessons: NULL array
-			row.Cells = make([]*float64, len(lessonIDs))
-		}
-		if len(row.Late) != len(lessonIDs) {
-			row.Late = make([]bool, len(lessonIDs))
-		}
-		n++
-		if err := fn(n, row); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("lessons: gradebook rows: %w", err)
-	}
-	return nil
 }

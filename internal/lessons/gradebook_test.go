@@ -147,6 +147,24 @@ func TestGradebookCSV(t *testing.T) {
 	}
 }
 
+// A group that sees the subject both through its module and directly
+// names the student's group once, and lists the student once.
+func TestGradebookGroupLinkedTwice(t *testing.T) {
+	t.Parallel()
+	g := gradebookSetup(t)
+	g.env.Exec(t, `INSERT INTO module_group (module_id, group_id) SELECT $1, id FROM groups WHERE name = 'ИС-22'`, g.moduleID)
+	res := g.env.Do(t, "GET", fmt.Sprintf("/lessons/subjects/%d/gradebook?format=csv", g.subjectID), g.teacher, nil).Status(t, 200)
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(res.Body, []byte("\xEF\xBB\xBF")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := g.want()
+	want[1][1] = "'=1+1 Тест"
+	if fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("rows\n got %q\nwant %q", rows, want)
+	}
+}
+
 func checkDisposition(t *testing.T, header string, subjectID int32, title, ext, before, after string) {
 	t.Helper()
 	typ, params, err := mime.ParseMediaType(header)

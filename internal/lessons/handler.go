@@ -94,14 +94,8 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	subject, err := policy.LoadSubject(ctx, h.pool, subjectID)
-	if errors.Is(err, policy.ErrNotFound) {
-		return apperr.NotFound("Предмет не найден")
-	}
-	if err != nil {
+	if err := policy.RequireManage(u, subject, err, "Предмет не найден", "Нет доступа к предмету"); err != nil {
 		return err
-	}
-	if !policy.CanManage(u, subject) {
-		return apperr.Forbidden("Нет доступа к предмету")
 	}
 	// test_id counts only for test lessons (as the original); the test is
 	// checked and locked before the lesson exists, so a bad id leaves nothing behind.

@@ -151,12 +151,8 @@ func (h *Handler) clearGrade(w http.ResponseWriter, r *http.Request) error {
 // (or clears, grade nil) the grade and records it, in one transaction.
 // Clearing a grade that is already null changes nothing and records nothing.
 func (h *Handler) changeGrade(ctx context.Context, u auth.User, id int32, grade *int32, endpoint string) error {
-	subject, err := NewRepo(h.pool).SubmissionSubject(ctx, id)
-	if err != nil {
+	if err := requireManageSubmission(ctx, NewRepo(h.pool), u, id); err != nil {
 		return err
-	}
-	if !policy.CanManage(u, subject) {
-		return apperr.Forbidden("Нет доступа к оценке")
 	}
 	return h.pool.WithTx(ctx, func(tx pgx.Tx) error {
 		repo := NewRepo(tx)
@@ -196,16 +192,10 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request) error {
 			return apperr.Forbidden("Недостаточно прав")
 		}
 		anonymous = true
-	} else {
-		subject, err := repo.SubmissionSubject(ctx, id)
-		if err != nil {
-			return err
-		}
-		if !policy.CanManage(u, subject) {
-			return apperr.Forbidden("Нет доступа к оценке")
-		}
+	} else if err := requireManageSubmission(ctx, repo, u, id); err != nil {
+		return err
 	}
-	entries, err := readHistory(ctx, h.pool, selectHistory+` WHERE submission_id = $1 ORDER BY id`, id)
+	entries, err := db.All[HistoryEntry](ctx, h.pool, "lessons: read grade history", selectHistory+` WHERE submission_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return err
 	}
@@ -230,23 +220,18 @@ func (h *Handler) lessonHistory(w http.ResponseWriter, r *http.Request) error {
 	if err := requireManageLesson(ctx, h.pool, u, id); err != nil {
 		return err
 	}
-	entries, err := readHistory(ctx, h.pool, selectHistory+` WHERE lesson_id = $1 ORDER BY id`, id)
+	entries, err := db.All[HistoryEntry](ctx, h.pool, "lessons: read grade history", selectHistory+` WHERE lesson_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return err
 	}
 	return web.List(w, r, page, entries)
 }
 
-func readHistory(ctx context.Context, q db.DBTX, sql string, args ...any) ([]HistoryEntry, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("lessons: read grade history: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[HistoryEntry])
-	if err != nil {
-		return nil, fmt.Errorf("lessons: read grade history: %w", err)
-	}
-	return out, nil
+// requireManageSubmission checks that submission id exists (404) and that u
+// manages its subject (403).
+func requireManageSubmission(ctx context.Context, repo *Repo, u auth.User, id int32) error {
+	subject, err := repo.SubmissionSubject(ctx, id)
+	return policy.RequireManage(u, subject, err, msgNoSubmission, "Нет доступа к оценке")
 }
 
 // submissionOwner reads the owner of submission id (404 when missing).

@@ -309,17 +309,12 @@ func (h *Handler) requireReview(r *http.Request) (int32, error) {
 		return 0, err
 	}
 	subject, err := policy.LessonSubject(ctx, h.pool, lessonID)
-	if errors.Is(err, policy.ErrNotFound) {
-		return 0, apperr.NotFound("Урок не найден")
+	denied := "Нет доступа к уроку"
+	if u.Role == auth.Student { // who manages nothing, with the role's text
+		denied = "Недостаточно прав"
 	}
-	if err != nil {
+	if err := policy.RequireManage(u, subject, err, "Урок не найден", denied); err != nil {
 		return 0, err
-	}
-	switch {
-	case u.Role == auth.Student:
-		return 0, apperr.Forbidden("Недостаточно прав")
-	case !policy.CanManage(u, subject):
-		return 0, apperr.Forbidden("Нет доступа к уроку")
 	}
 	return lessonID, nil
 }

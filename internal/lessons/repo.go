@@ -244,13 +244,9 @@ ORDER BY ls.id`
 // submissionFiles reads the files of the submissions a list will show,
 // grouped by submission (a few paths each: at most 5 files per submission).
 func (repo *Repo) submissionFiles(ctx context.Context, q string, args ...any) (map[int32][]SubmissionFile, error) {
-	rows, err := repo.q.Query(ctx, q, args...)
+	files, err := db.All[SubmissionFile](ctx, repo.q, "lessons: list submission files", q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("lessons: list submission files: %w", err)
-	}
-	files, err := pgx.CollectRows(rows, pgx.RowToStructByName[SubmissionFile])
-	if err != nil {
-		return nil, fmt.Errorf("lessons: list submission files: %w", err)
+		return nil, err
 	}
 	out := make(map[int32][]SubmissionFile)
 	for _, f := range files {
@@ -309,15 +305,7 @@ FROM results r
 JOIN users u ON u.id = r.user_id
 WHERE r.lesson_id = $1
 ORDER BY r.id`
-	rows, err := repo.q.Query(ctx, q, lessonID)
-	if err != nil {
-		return nil, fmt.Errorf("lessons: list results: %w", err)
-	}
-	res, err := pgx.CollectRows(rows, pgx.RowToStructByName[TestResult])
-	if err != nil {
-		return nil, fmt.Errorf("lessons: list results: %w", err)
-	}
-	return res, nil
+	return db.All[TestResult](ctx, repo.q, "lessons: list results", q, lessonID)
 }
 
 // LockSubmissionOwner reads the owner of submission id and locks the row
@@ -335,11 +323,20 @@ func (repo *Repo) LockSubmissionOwner(ctx context.Context, id int32) (*int32, er
 	return owner, nil
 }
 
-// errNoSubmission is the 404 of every endpoint addressing a submission.
-func errNoSubmission() error { return apperr.NotFound("Работа не найдена") }
+// The 404 texts of every endpoint addressing a submission, and of DELETE
+// /lessons/result/{id}.
+const (
+	msgNoSubmission = "Работа не найдена"
+	msgNoResult     = "Результат не найден"
+)
+
+func errNoSubmission() error { return apperr.NotFound(msgNoSubmission) }
+
+func errNoResult() error { return apperr.NotFound(msgNoResult) }
 
 // SubmissionSubject reads the subject of the submission's lesson; a
-// submission without a lesson yields a zero Subject, which only an admin manages.
+// submission without a lesson yields a zero Subject, which only an admin
+// manages. policy.ErrNotFound when there is no such submission.
 func (repo *Repo) SubmissionSubject(ctx context.Context, id int32) (policy.Subject, error) {
 	const q = `
 SELECT s.id, s.module_id, s.teacher_id
@@ -347,19 +344,12 @@ FROM lesson_submissions ls
 LEFT JOIN lessons l ON l.id = ls.lesson_id
 LEFT JOIN subjects s ON s.id = l.subject_id
 WHERE ls.id = $1`
-	s, found, err := repo.optionalSubject(ctx, q, id)
-	if err == nil && !found {
-		err = errNoSubmission()
-	}
-	return s, err
+	return repo.optionalSubject(ctx, q, id)
 }
-
-// errNoResult is the 404 of DELETE /lessons/result/{id}.
-func errNoResult() error { return apperr.NotFound("Результат не найден") }
 
 // ResultSubject reads the subject that decides over result id: its
 // lesson's, or its test's when it has no lesson. ok is false when the
-// result has neither.
+// result has neither; policy.ErrNotFound when there is no such result.
 func (repo *Repo) ResultSubject(ctx context.Context, id int32) (s policy.Subject, ok bool, err error) {
 	const q = `
 SELECT s.id, s.module_id, s.teacher_id
@@ -368,26 +358,108 @@ LEFT JOIN lessons l ON l.id = r.lesson_id
 LEFT JOIN tests t ON t.id = r.test_id
 LEFT JOIN subjects s ON s.id = coalesce(l.subject_id, t.subject_id)
 WHERE r.id = $1`
-	s, found, err := repo.optionalSubject(ctx, q, id)
-	if err == nil && !found {
-		err = errNoResult()
-	}
+	s, err = repo.optionalSubject(ctx, q, id)
 	return s, s.ID != 0, err
 }
 
-// optionalSubject runs a query returning one row of a LEFT-JOINed subject:
-// found is false when there is no row; a NULL subject gives a zero Subject.
-func (repo *Repo) optionalSubject(ctx context.Context, q string, id int32) (s policy.Subject, found bool, err error) {
+// optionalSubject runs a query returning one row of a LEFT-JOINed subject
+// (a NULL subject gives a zero Subject); policy.ErrNotFound when no row.
+func (repo *Repo) optionalSubject(ctx context.Context, q string, id int32) (s policy.Subject, err error) {
 	var sid, mid *int32
 	err = repo.q.QueryRow(ctx, q, id).Scan(&sid, &mid, &s.TeacherID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return policy.Subject{}, false, nil
+		return policy.Subject{}, policy.ErrNotFound
 	}
 	if err != nil {
-		return policy.Subject{}, false, fmt.Errorf("lessons: read subject: %w", err)
+		return policy.Subject{}, fmt.Errorf("lessons: read subject: %w", err)
 	}
 	if sid != nil {
 		s.ID, s.ModuleID = *sid, *mid
 	}
-	return s, true, nil
+	return s, nil
+}
+
+// gradebookSubject is the subject with its title, for the gradebook.
+type gradebookSubject struct {
+	policy.Subject
+	Title string `db:"title"`
+}
+
+// gradebookSubject loads the subject's access fields and title;
+// policy.ErrNotFound when missing.
+func (repo *Repo) gradebookSubject(ctx context.Context, id int32) (gradebookSubject, error) {
+	const q = `SELECT id, module_id, teacher_id, title FROM subjects WHERE id = $1`
+	return db.One[gradebookSubject](ctx, repo.q, "lessons: gradebook subject", policy.ErrNotFound, q, id)
+}
+
+// gradebookLessons lists the subject's lessons by id.
+func (repo *Repo) gradebookLessons(ctx context.Context, subjectID int32) ([]gradebookLesson, error) {
+	const q = `SELECT id, title, due_at FROM lessons WHERE subject_id = $1 ORDER BY id`
+	return db.All[gradebookLesson](ctx, repo.q, "lessons: gradebook lessons", q, subjectID)
+}
+
+// gradebookRows streams one row per student to fn (n counts from 1) in a
+// single query. The cells follow lessonIDs (passed in rather than re-read,
+// so the columns match the header even if a lesson is added meanwhile).
+func (repo *Repo) gradebookRows(ctx context.Context, subjectID int32, lessonIDs []int32, fn func(n int, row gradebookRow) error) error {
+	// $1 subject, $2 the lesson ids in column order; the students and their
+	// groups that see the subject are policy's.
+	const q = `
+WITH st AS (
+    SELECT u.id, u.full_name, u.iin, string_agg(gr.name, ', ' ORDER BY gr.name) AS groups
+    FROM users u
+    JOIN (SELECT DISTINCT r.user_id, r.group_id FROM ` + policy.StudentReads + ` r WHERE r.subject_id = $1) ug ON ug.user_id = u.id
+    JOIN groups gr ON gr.id = ug.group_id
+    WHERE u.role = 'student'
+    GROUP BY u.id, u.full_name, u.iin
+), latest AS (
+    SELECT DISTINCT ON (user_id, lesson_id) user_id, lesson_id, value, late
+    FROM (
+        SELECT ls.user_id, ls.lesson_id, ls.grade::double precision AS value,
+               ls.submitted_at AT TIME ZONE 'UTC' AS at, 0 AS kind, ls.id, ls.late_seconds IS NOT NULL AS late
+        FROM lesson_submissions ls
+        WHERE ls.lesson_id = ANY($2)
+        UNION ALL
+        SELECT r.user_id, r.lesson_id, r.score, r.submitted_at, 1, r.id, false
+        FROM results r
+        WHERE r.lesson_id = ANY($2)
+    ) s
+    WHERE user_id IN (SELECT id FROM st)
+    ORDER BY user_id, lesson_id, at DESC NULLS LAST, kind DESC, id DESC
+)
+SELECT st.full_name, st.iin, st.groups,
+       array_agg(lt.value ORDER BY l.pos) FILTER (WHERE l.id IS NOT NULL) AS cells,
+       array_agg(coalesce(lt.late, false) ORDER BY l.pos) FILTER (WHERE l.id IS NOT NULL) AS late
+FROM st
+LEFT JOIN unnest($2::int[]) WITH ORDINALITY AS l(id, pos) ON true
+LEFT JOIN latest lt ON lt.user_id = st.id AND lt.lesson_id = l.id
+GROUP BY st.id, st.full_name, st.iin, st.groups
+ORDER BY st.full_name, st.id`
+	rows, err := repo.q.Query(ctx, q, subjectID, lessonIDs)
+	if err != nil {
+		return fmt.Errorf("lessons: gradebook rows: %w", err)
+	}
+	defer rows.Close()
+	var row gradebookRow
+	n := 0
+	for rows.Next() {
+		row.Cells, row.Late = row.Cells[:0], row.Late[:0]
+		if err := rows.Scan(&row.FullName, &row.IIN, &row.Groups, &row.Cells, &row.Late); err != nil {
+			return fmt.Errorf("lessons: gradebook row: %w", err)
+		}
+		if len(row.Cells) != len(lessonIDs) { // no lessons: NULL array
+			row.Cells = make([]*float64, len(lessonIDs))
+		}
+		if len(row.Late) != len(lessonIDs) {
+			row.Late = make([]bool, len(lessonIDs))
+		}
+		n++
+		if err := fn(n, row); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lessons: gradebook rows: %w", err)
+	}
+	return nil
 }

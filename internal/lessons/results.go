@@ -3,7 +3,6 @@ package lessons
 import (
 	"net/http"
 
-	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/policy"
 	"platform/internal/web"
@@ -37,15 +36,12 @@ func (h *Handler) deleteResult(w http.ResponseWriter, r *http.Request) error {
 	}
 	repo := NewRepo(h.pool)
 	subject, ok, err := repo.ResultSubject(ctx, id)
-	if err != nil {
-		return err
+	denied := "Нет доступа к удалению"
+	if !ok { // neither lesson nor test: an admin's alone
+		denied = "Нет доступа"
 	}
-	switch {
-	case u.Role == auth.Admin:
-	case !ok:
-		return apperr.Forbidden("Нет доступа")
-	case !policy.CanManage(u, subject):
-		return apperr.Forbidden("Нет доступа к удалению")
+	if err := policy.RequireManage(u, subject, err, msgNoResult, denied); err != nil {
+		return err
 	}
 	if err := repo.deleteResultRecorded(ctx, id, u); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 
+	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/db"
 )
@@ -52,6 +53,22 @@ func one(ctx context.Context, q db.DBTX, sql string, id int32) (Subject, error) 
 	return db.One[Subject](ctx, q, "policy: load subject", ErrNotFound, sql, id)
 }
 
+// RequireManage is the prologue of an endpoint that manages a subject,
+// taking what a loader (LoadSubject, LessonSubject, …) returned: a missing
+// row (ErrNotFound) answers 404 missing, a subject u does not manage 403
+// denied; any other error is returned as is.
+func RequireManage(u auth.User, s Subject, err error, missing, denied string) error {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return apperr.NotFound(missing)
+	case err != nil:
+		return err
+	case !CanManage(u, s):
+		return apperr.Forbidden(denied)
+	}
+	return nil
+}
+
 // CanManage reports whether u manages subject s: admins always, a teacher
 // when they teach it, students never.
 func CanManage(u auth.User, s Subject) bool {
@@ -65,8 +82,9 @@ func CanManage(u auth.User, s Subject) bool {
 }
 
 // StudentReads is the student read rule of §0.6, written once for every
-// query that applies it: a derived table (user_id, module_id, subject_id)
-// of what a student reaches through their groups (user_group). A group's
+// query that applies it: a derived table (user_id, group_id, module_id,
+// subject_id) of what a student reaches through their groups (user_group),
+// group_id naming the group that gives the row. A group's
 // module link (module_group) gives a row for each subject of the module
 // (one row with a NULL subject_id when the module has none yet); a group's
 // subject link (subject_group) gives that subject's row. Hence:
@@ -75,7 +93,9 @@ func CanManage(u auth.User, s Subject) bool {
 //     has user_id = u and module_id = M;
 //   - student u reads subject S (and S is among M's visible subjects) when a
 //     row has user_id = u and subject_id = S; lessons and tests follow
-//     their subject.
+//     their subject;
+//   - the groups that see subject S (the gradebook's) are the group_id of
+//     the rows with subject_id = S.
 //
 // Use it with EXISTS, correlated on the row being filtered:
 //
@@ -85,12 +105,12 @@ func CanManage(u auth.User, s Subject) bool {
 // branch, so a check costs a few primary-key and foreign-key index probes.
 // Admins and teachers read everything; callers skip the rule for them.
 const StudentReads = `(
-SELECT ug.user_id, mg.module_id, s.id AS subject_id
+SELECT ug.user_id, ug.group_id, mg.module_id, s.id AS subject_id
 FROM user_group ug
 JOIN module_group mg ON mg.group_id = ug.group_id
 LEFT JOIN subjects s ON s.module_id = mg.module_id
 UNION ALL
-SELECT ug.user_id, s.module_id, s.id
+SELECT ug.user_id, ug.group_id, s.module_id, s.id
 FROM user_group ug
 JOIN subject_group sg ON sg.group_id = ug.group_id
 JOIN subjects s ON s.id = sg.subject_id)`

@@ -3,12 +3,14 @@ package policy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/policy"
 	"platform/internal/testdb"
@@ -147,3 +149,42 @@ func TestRules(t *testing.T) {
 }
 
 func second(_ policy.Subject, err error) error { return err }
+
+// RequireManage: 404 for a missing row, other errors as they are, then 403
+// for a subject the user does not manage, nil for one they do.
+func TestRequireManage(t *testing.T) {
+	t.Parallel()
+	teacherID := int32(7)
+	s := policy.Subject{ID: 1, ModuleID: 2, TeacherID: &teacherID}
+	teacher, other := auth.User{ID: 7, Role: auth.Teacher}, auth.User{ID: 8, Role: auth.Teacher}
+	boom := errors.New("boom")
+	for _, c := range []struct {
+		name string
+		u    auth.User
+		err  error
+		kind apperr.Kind
+		want string // detail, or "" for nil / boom
+	}{
+		{"missing", teacher, policy.ErrNotFound, apperr.KindNotFound, "Урок не найден"},
+		{"missing wrapped", other, fmt.Errorf("x: %w", policy.ErrNotFound), apperr.KindNotFound, "Урок не найден"},
+		{"other error", teacher, boom, 0, ""},
+		{"not managed", other, nil, apperr.KindForbidden, "Нет доступа"},
+		{"student", auth.User{ID: 7, Role: auth.Student}, nil, apperr.KindForbidden, "Нет доступа"},
+		{"managed", teacher, nil, 0, ""},
+		{"admin", auth.User{ID: 1, Role: auth.Admin}, nil, 0, ""},
+	} {
+		err := policy.RequireManage(c.u, s, c.err, "Урок не найден", "Нет доступа")
+		switch e, ok := apperr.As(err); {
+		case c.want != "":
+			if !ok || e.Kind != c.kind || e.Detail != c.want {
+				t.Errorf("%s: got %v, want %s", c.name, err, c.want)
+			}
+		case c.err != nil:
+			if !errors.Is(err, boom) {
+				t.Errorf("%s: got %v, want boom", c.name, err)
+			}
+		case err != nil:
+			t.Errorf("%s: got %v, want nil", c.name, err)
+		}
+	}
+}

@@ -12,8 +12,8 @@ import (
 	"platform/internal/grades"
 	"platform/internal/lessons"
 	"platform/internal/openapi"
+	"platform/internal/quiz"
 	"platform/internal/ratelimit"
-	"platform/internal/tests"
 	"platform/internal/web"
 )
 
@@ -68,6 +68,6 @@ func routes(r chi.Router, d Deps) {
 	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store, lookups, d.Lifetime).Observe(d.Metrics).UseJobs(d.Jobs, d.Imports).Routes(r, g) // /user, /admin/{users,groups,modules}
 	g.Mount(r, "/access", access.NewHandler(d.Pool, d.TreeCacheBytes).Routes)
 	g.Mount(r, "/lessons", lessons.NewHandler(d.Pool, d.Store, lim.MaxSubmissionsPerLesson).UseJobs(d.Jobs).Routes, grades.NewHandler(d.Pool).Routes)
-	g.Mount(r, "/tests", tests.NewHandler(d.Pool).Routes)
+	g.Mount(r, "/tests", quiz.NewHandler(d.Pool).Routes)
 	files.NewHandler(d.Pool, d.Store).Routes(r, g) // /files/download/*, /static/photos/* on the root
 }

@@ -1,4 +1,4 @@
-package tests_test
+package quiz_test
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"platform/internal/apitest"
-	"platform/internal/tests"
+	"platform/internal/quiz"
 )
 
 func answers(pairs ...int32) []any {
@@ -167,7 +167,7 @@ func TestRound2(t *testing.T) {
 		{100, 100},
 		{0, 0},
 	} {
-		if got := tests.Round2(c.x); got != c.want || math.Signbit(got) {
+		if got := quiz.Round2(c.x); got != c.want || math.Signbit(got) {
 			t.Errorf("Round2(%v) = %v, want %v", c.x, got, c.want)
 		}
 	}

@@ -1,4 +1,4 @@
-package tests_test
+package quiz_test
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 
 // fullWant is the TestFull a caller should get for a test seeded with
 // correct indexes 1 and 2; showAnswers decides correct_option_index.
-func fullWant(w *world, q quiz, lesson *int32, showAnswers bool, result any) map[string]any {
+func fullWant(w *world, q seeded, lesson *int32, showAnswers bool, result any) map[string]any {
 	questions := []any{}
 	for i, qid := range q.questions {
 		var correct any

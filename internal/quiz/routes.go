@@ -1,8 +1,7 @@
-// Package tests is the quiz domain of API.md §9 (/tests): authoring quizzes
+// Package quiz is the quiz domain of API.md §9 (/tests): authoring quizzes
 // (tests with questions and options), reading them with the answers hidden
-// from students, and taking them once per student. It is application code,
-// not test code; the name follows the API.
-package tests
+// from students, and taking them once per student.
+package quiz
 
 import (
 	"github.com/go-chi/chi/v5"

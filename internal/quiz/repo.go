@@ -1,20 +1,17 @@
-package tests
+package quiz
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-
-	"github.com/jackc/pgx/v5"
 
 	"platform/internal/catalog"
 	"platform/internal/db"
 	"platform/internal/policy"
 )
 
-// errNotFound reports a missing row; handlers answer their own 404 text.
-var errNotFound = errors.New("tests: not found")
+// errNotFound reports a missing row; handlers answer their own 404 text. It
+// is policy's, so the subject loaders and policy.RequireManage share it.
+var errNotFound = policy.ErrNotFound
 
 // Repo is the SQL of the quiz domain.
 type Repo struct {
@@ -36,13 +33,13 @@ WHERE t.id = $1`
 	if forUpdate {
 		sql += ` FOR UPDATE OF t`
 	}
-	return db.One[testRow](ctx, repo.q, "tests: load test", errNotFound, sql, id)
+	return db.One[testRow](ctx, repo.q, "quiz: load test", errNotFound, sql, id)
 }
 
 // bySubject lists a subject's tests by id.
 func (repo *Repo) bySubject(ctx context.Context, subjectID int32) ([]Test, error) {
 	const q = `SELECT id, title, subject_id, lesson_id FROM tests WHERE subject_id = $1 ORDER BY id`
-	return collect(ctx, repo.q, "tests by subject", q, pgx.RowToStructByName[Test], subjectID)
+	return db.All[Test](ctx, repo.q, "quiz: tests by subject", q, subjectID)
 }
 
 // questions lists a test's questions by id, options not filled.
@@ -50,7 +47,7 @@ func (repo *Repo) questions(ctx context.Context, testID int32) ([]Question, erro
 	const q = `
 SELECT id, question_text, correct_option_index
 FROM questions WHERE test_id = $1 ORDER BY id`
-	return collect(ctx, repo.q, "questions", q, pgx.RowToStructByName[Question], testID)
+	return db.All[Question](ctx, repo.q, "quiz: questions", q, testID)
 }
 
 // fillOptions loads the options of all the questions in one query.
@@ -66,7 +63,7 @@ func (repo *Repo) fillOptions(ctx context.Context, qs []Question) error {
 	const q = `
 SELECT id, question_id, option_text, option_index
 FROM options WHERE question_id = ANY($1) ORDER BY id`
-	opts, err := collect(ctx, repo.q, "options", q, pgx.RowToStructByName[Option], ids)
+	opts, err := db.All[Option](ctx, repo.q, "quiz: options", q, ids)
 	if err != nil {
 		return err
 	}
@@ -86,7 +83,7 @@ func (repo *Repo) result(ctx context.Context, testID, userID int32) (*catalog.Re
 	const q = `
 SELECT id, user_id, lesson_id, test_id, score, submitted_at
 FROM results WHERE test_id = $1 AND user_id = $2 ORDER BY id LIMIT 1`
-	rs, err := collect(ctx, repo.q, "result", q, pgx.RowToStructByName[catalog.Result], testID, userID)
+	rs, err := db.All[catalog.Result](ctx, repo.q, "quiz: result", q, testID, userID)
 	if err != nil || len(rs) == 0 {
 		return nil, err
 	}
@@ -100,7 +97,7 @@ func (repo *Repo) insertResult(ctx context.Context, userID, lessonID, testID int
 INSERT INTO results (user_id, lesson_id, test_id, score, submitted_at)
 VALUES ($1, $2, $3, $4, now())
 RETURNING id, user_id, lesson_id, test_id, score, submitted_at`
-	return db.One[catalog.Result](ctx, repo.q, "tests: insert result", errNotFound, q, userID, lessonID, testID, score)
+	return db.One[catalog.Result](ctx, repo.q, "quiz: insert result", errNotFound, q, userID, lessonID, testID, score)
 }
 
 // insertTest creates the tests row.
@@ -108,7 +105,7 @@ func (repo *Repo) insertTest(ctx context.Context, title string, subjectID int32,
 	const q = `
 INSERT INTO tests (title, subject_id, lesson_id) VALUES ($1, $2, $3)
 RETURNING id, title, subject_id, lesson_id`
-	return db.One[Test](ctx, repo.q, "tests: insert test", errNotFound, q, title, subjectID, lessonID)
+	return db.One[Test](ctx, repo.q, "quiz: insert test", errNotFound, q, title, subjectID, lessonID)
 }
 
 // updateTest rewrites the tests row.
@@ -116,7 +113,7 @@ func (repo *Repo) updateTest(ctx context.Context, id int32, title string, subjec
 	const q = `
 UPDATE tests SET title = $2, subject_id = $3, lesson_id = $4 WHERE id = $1
 RETURNING id, title, subject_id, lesson_id`
-	return db.One[Test](ctx, repo.q, "tests: update test", errNotFound, q, id, title, subjectID, lessonID)
+	return db.One[Test](ctx, repo.q, "quiz: update test", errNotFound, q, id, title, subjectID, lessonID)
 }
 
 // deleteQuestions removes a test's questions and their options.
@@ -125,7 +122,7 @@ func (repo *Repo) deleteQuestions(ctx context.Context, testID int32) error {
 	const delQuestions = `DELETE FROM questions WHERE test_id = $1`
 	for _, q := range []string{delOptions, delQuestions} {
 		if _, err := repo.q.Exec(ctx, q, testID); err != nil {
-			return fmt.Errorf("tests: delete questions: %w", err)
+			return fmt.Errorf("quiz: delete questions: %w", err)
 		}
 	}
 	return nil
@@ -139,12 +136,13 @@ func (repo *Repo) insertQuestions(ctx context.Context, testID int32, qs []draftQ
 	if len(qs) == 0 {
 		return nil
 	}
-	const allocate = `SELECT nextval(pg_get_serial_sequence('questions', 'id'))::int4 FROM generate_series(1, $1)`
-	ids, err := collect(ctx, repo.q, "allocate question ids", allocate, pgx.RowTo[int32], len(qs))
-	if err != nil {
-		return err
+	const allocate = `
+SELECT array_agg(id ORDER BY id)
+FROM (SELECT nextval(pg_get_serial_sequence('questions', 'id'))::int4 AS id FROM generate_series(1, $1)) n`
+	var ids []int32
+	if err := repo.q.QueryRow(ctx, allocate, len(qs)).Scan(&ids); err != nil {
+		return fmt.Errorf("quiz: allocate question ids: %w", err)
 	}
-	slices.Sort(ids)
 	var (
 		texts    = make([]string, len(qs))
 		corrects = make([]int32, len(qs))
@@ -164,7 +162,7 @@ func (repo *Repo) insertQuestions(ctx context.Context, testID int32, qs []draftQ
 INSERT INTO questions (id, test_id, question_text, correct_option_index)
 SELECT q.id, $1, q.text, q.correct FROM unnest($2::int4[], $3::text[], $4::int4[]) AS q(id, text, correct)`
 	if _, err := repo.q.Exec(ctx, insQuestions, testID, ids, texts, corrects); err != nil {
-		return fmt.Errorf("tests: insert questions: %w", err)
+		return fmt.Errorf("quiz: insert questions: %w", err)
 	}
 	// ORDER BY the position so option ids follow the body's order too.
 	const insOptions = `
@@ -173,38 +171,17 @@ SELECT o.qid, o.text, o.idx
 FROM unnest($1::int4[], $2::text[], $3::int4[]) WITH ORDINALITY AS o(qid, text, idx, n)
 ORDER BY o.n`
 	if _, err := repo.q.Exec(ctx, insOptions, optQ, optTexts, optIdx); err != nil {
-		return fmt.Errorf("tests: insert options: %w", err)
+		return fmt.Errorf("quiz: insert options: %w", err)
 	}
 	return nil
 }
 
 // subject reads a subject for the access rules; errNotFound when missing.
 func (repo *Repo) subject(ctx context.Context, id int32) (policy.Subject, error) {
-	return notFound(policy.LoadSubject(ctx, repo.q, id))
+	return policy.LoadSubject(ctx, repo.q, id)
 }
 
 // lessonSubject reads the subject of a lesson; errNotFound when the lesson is missing.
 func (repo *Repo) lessonSubject(ctx context.Context, lessonID int32) (policy.Subject, error) {
-	return notFound(policy.LessonSubject(ctx, repo.q, lessonID))
-}
-
-// notFound turns policy's missing-row error into this package's errNotFound.
-func notFound(s policy.Subject, err error) (policy.Subject, error) {
-	if errors.Is(err, policy.ErrNotFound) {
-		return s, errNotFound
-	}
-	return s, err
-}
-
-// collect runs a query and scans every row with scan; what names it in errors.
-func collect[T any](ctx context.Context, q db.DBTX, what, sql string, scan pgx.RowToFunc[T], args ...any) ([]T, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("tests: %s: %w", what, err)
-	}
-	out, err := pgx.CollectRows(rows, scan)
-	if err != nil {
-		return nil, fmt.Errorf("tests: %s: %w", what, err)
-	}
-	return out, nil
+	return policy.LessonSubject(ctx, repo.q, lessonID)
 }

@@ -1,4 +1,4 @@
-package tests
+package quiz
 
 import (
 	"context"
@@ -93,14 +93,8 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
 		t, err := NewRepo(tx).test(ctx, id, true)
-		if errors.Is(err, errNotFound) {
-			return apperr.NotFound(msgTestNotFound)
-		}
-		if err != nil {
+		if err := policy.RequireManage(u, t.subject(), err, msgTestNotFound, msgNoAccess); err != nil {
 			return err
-		}
-		if !policy.CanManage(u, t.subject()) {
-			return apperr.Forbidden(msgNoAccess)
 		}
 		return purge.Tests(ctx, tx, []int32{id})
 	})

@@ -1,4 +1,4 @@
-package tests_test
+package quiz_test
 
 import (
 	"encoding/json"
@@ -49,17 +49,17 @@ func (w *world) addLesson(t *testing.T, subject int32) int32 {
 VALUES ($1, 'Урок', 'Тест', 'https://example.com', now() AT TIME ZONE 'UTC') RETURNING id`, subject)
 }
 
-// quiz is a seeded test: question ids in order, each with options 0..n-1.
-type quiz struct {
+// seeded is a seeded test: question ids in order, each with options 0..n-1.
+type seeded struct {
 	id        int32
 	questions []int32
 }
 
 // seed inserts a test whose i-th question has correct[i] as its correct
 // option index and options 0, 1, 2.
-func (w *world) seed(t *testing.T, subject int32, lesson *int32, correct ...int32) quiz {
+func (w *world) seed(t *testing.T, subject int32, lesson *int32, correct ...int32) seeded {
 	t.Helper()
-	q := quiz{id: w.env.ID(t, `INSERT INTO tests (title, subject_id, lesson_id) VALUES ('Итоговый тест', $1, $2) RETURNING id`, subject, lesson)}
+	q := seeded{id: w.env.ID(t, `INSERT INTO tests (title, subject_id, lesson_id) VALUES ('Итоговый тест', $1, $2) RETURNING id`, subject, lesson)}
 	for i, c := range correct {
 		qid := w.env.ID(t, `INSERT INTO questions (test_id, question_text, correct_option_index) VALUES ($1, $2, $3) RETURNING id`,
 			q.id, fmt.Sprintf("Вопрос %d", i+1), c)

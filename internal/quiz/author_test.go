@@ -1,4 +1,4 @@
-package tests_test
+package quiz_test
 
 import (
 	"fmt"
