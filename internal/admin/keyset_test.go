@@ -55,6 +55,9 @@ SELECT lpad((900000000000 + i)::text, 12, '0'), 'U' || i, 'x', 'student' FROM ge
 // allIDs is every id of table, in order.
 func allIDs(t *testing.T, env *apitest.Env, table string) []int32 {
 	rows, err := env.Pool.Query(t.Context(), `SELECT id FROM `+table+` ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
 	if err != nil {
 		t.Fatal(err)
