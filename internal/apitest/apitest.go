@@ -34,7 +34,7 @@ import (
 	"platform/internal/db"
 	"platform/internal/jobs"
 	"platform/internal/metrics"
-	"platform/internal/openapi"
+	"platform/internal/openapi/openapitest"
 	"platform/internal/server"
 	"platform/internal/storage"
 	"platform/internal/testdb"
@@ -453,7 +453,7 @@ func (e *Env) Send(t testing.TB, req Request) *Response {
 // contract is the OpenAPI document's validator, built once per test binary:
 // building it checks the whole document against the 3.1 meta-schema, which
 // takes seconds, and it is safe for concurrent use.
-var contract = sync.OnceValues(openapi.NewValidator)
+var contract = sync.OnceValues(openapitest.NewValidator)
 
 // unchecked are the response media types whose bodies are not validated:
 // file bodies (downloads, avatars, the gradebook's xlsx and csv) are bytes

@@ -10,6 +10,7 @@ import (
 
 	"platform/internal/apitest"
 	"platform/internal/openapi"
+	"platform/internal/openapi/openapitest"
 	"platform/internal/server"
 )
 
@@ -81,7 +82,7 @@ func TestRouteParity(t *testing.T) {
 		}
 		routes[method+" "+norm(pattern)] = true
 	}
-	ops, err := openapi.Operations()
+	ops, err := openapitest.Operations()
 	if err != nil {
 		t.Fatal(err)
 	}
