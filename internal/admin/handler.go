@@ -21,27 +21,28 @@ import (
 	"platform/internal/storage"
 )
 
-// Handler holds the handlers of admin's sub-packages.
+// Handler holds the handlers of admin's sub-packages, one per URL area;
+// server/routes.go mounts each one's Routes at its prefix.
 type Handler struct {
-	profile *profile.Handler
-	users   *users.Handler
-	groups  *groups.Handler
-	modules *modules.Handler
+	Profile *profile.Handler // /user
+	Users   *users.Handler   // /admin/users
+	Groups  *groups.Handler  // /admin/groups
+	Modules *modules.Handler // /admin/modules
 }
 
 // Observe has the Excel imports report their progress to m (nil: not
 // observed); it returns h for the route table.
 func (h *Handler) Observe(m *metrics.Metrics) *Handler {
-	h.groups.Observe(m)
+	h.Groups.Observe(m)
 	return h
 }
 
 // UseJobs runs the Excel imports and the deletes' file removals on e (River
 // jobs); it comes before e.Start. It returns h for the route table.
 func (h *Handler) UseJobs(e *jobs.Engine, imports groups.ImportConfig) *Handler {
-	h.groups.UseJobs(e, imports)
-	h.users.UseJobs(e)
-	h.modules.UseJobs(e)
+	h.Groups.UseJobs(e, imports)
+	h.Users.UseJobs(e)
+	h.Modules.UseJobs(e)
 	return h
 }
 
@@ -52,9 +53,9 @@ func (h *Handler) UseJobs(e *jobs.Engine, imports groups.ImportConfig) *Handler 
 // imports still running detached).
 func NewHandler(pool *db.Pool, hasher *auth.Hasher, throttle *auth.Throttle, store storage.Store, lookups *ratelimit.Keyed, lifetime context.Context) *Handler {
 	return &Handler{
-		profile: profile.NewHandler(pool, hasher, throttle, store, lookups),
-		users:   users.NewHandler(pool, hasher, throttle, store),
-		groups:  groups.NewHandler(pool, hasher, store, lifetime),
-		modules: modules.NewHandler(pool, store),
+		Profile: profile.NewHandler(pool, hasher, throttle, store, lookups),
+		Users:   users.NewHandler(pool, hasher, throttle, store),
+		Groups:  groups.NewHandler(pool, hasher, store, lifetime),
+		Modules: modules.NewHandler(pool, store),
 	}
 }

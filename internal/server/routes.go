@@ -32,7 +32,7 @@ import (
 //	/access                access   who sees what (Admin, Teacher, Authn)
 //	/lessons               lessons  lessons, homework, grading (Authn, Teacher)
 //	                       grades   GET /lessons/student/grades (Authn)
-//	/tests                 tests    quizzes (Teacher, Student, Authn)
+//	/tests                 quiz     quizzes (Teacher, Student, Authn)
 //	/files/download/*      files    downloads (Authn); paths taken literally
 //	/static/photos/*       files    avatars (public); paths taken literally
 func routes(r chi.Router, d Deps) {
@@ -64,10 +64,16 @@ func routes(r chi.Router, d Deps) {
 		r.Method(http.MethodGet, "/docs/LICENSE", ref)
 	}
 
+	adm := admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store, lookups, d.Lifetime).Observe(d.Metrics).UseJobs(d.Jobs, d.Imports)
 	g.Mount(r, "/auth", auth.NewHandler(authRepo, d.Tokens, d.Hasher, throttle, auth.NewSessions(d.Pool, d.Tokens)).AllowIINPasswords(d.Imports.UnsafeIINPasswords).Routes)
-	admin.NewHandler(d.Pool, d.Hasher, throttle, d.Store, lookups, d.Lifetime).Observe(d.Metrics).UseJobs(d.Jobs, d.Imports).Routes(r, g) // /user, /admin/{users,groups,modules}
+	g.Mount(r, "/user", adm.Profile.Routes)
+	g.Mount(r, "/admin/users", adm.Users.Routes)
+	g.Mount(r, "/admin/groups", adm.Groups.Routes)
+	g.Mount(r, "/admin/modules", adm.Modules.Routes)
 	g.Mount(r, "/access", access.NewHandler(d.Pool, d.TreeCacheBytes).Routes)
 	g.Mount(r, "/lessons", lessons.NewHandler(d.Pool, d.Store, lim.MaxSubmissionsPerLesson).UseJobs(d.Jobs).Routes, grades.NewHandler(d.Pool).Routes)
 	g.Mount(r, "/tests", quiz.NewHandler(d.Pool).Routes)
+	// Not a sub-router: its paths are file names taken literally, and a
+	// mount would answer /files/download itself (401 rather than 404).
 	files.NewHandler(d.Pool, d.Store).Routes(r, g) // /files/download/*, /static/photos/* on the root
 }
