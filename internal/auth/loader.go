@@ -129,7 +129,7 @@ func (l *userLoader) query(ctx context.Context, b *lookupBatch) {
 // usersByIIN loads the users with these IINs in one statement (those that
 // exist), scanned by position.
 func (repo *Repo) usersByIIN(ctx context.Context, iins []string) ([]User, error) {
-	rows, err := repo.q.Query(ctx, selectUser+`WHERE iin = ANY($1)`, iins)
+	rows, err := repo.q.Query(ctx, SelectUser+`WHERE iin = ANY($1)`, iins)
 	if err != nil {
 		return nil, fmt.Errorf("auth: load users: %w", err)
 	}
@@ -148,7 +148,7 @@ func (repo *Repo) usersByIIN(ctx context.Context, iins []string) ([]User, error)
 	return users, nil
 }
 
-// scanUser scans one row of selectUser, by position.
+// scanUser scans one row of SelectUser, by position.
 func scanUser(row pgx.Row) (User, error) {
 	var u User
 	var role string

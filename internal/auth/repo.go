@@ -21,24 +21,24 @@ func NewRepo(q db.DBTX) *Repo { return &Repo{q: q} }
 // errNoUser marks a missing user inside this package.
 var errNoUser = errors.New("auth: user not found")
 
-// selectUser is the users SELECT list scanUser reads by position; each
-// lookup adds its WHERE.
-const selectUser = `
+// SelectUser is the users SELECT list scanUser reads by position; each
+// lookup adds its WHERE (exported for loadtest/bench).
+const SelectUser = `
 SELECT id, iin, full_name, phone, role::text, photo, hashed_password, token_version, must_change_password,
        kept_session, kept_token
 FROM users `
 
 // UserByIIN loads the user with that IIN (with its TokenVersion), or errNoUser.
 func (repo *Repo) UserByIIN(ctx context.Context, iin string) (User, error) {
-	return repo.user(ctx, selectUser+`WHERE iin = $1`, iin)
+	return repo.user(ctx, SelectUser+`WHERE iin = $1`, iin)
 }
 
 // UserByID loads the user with that id (with its TokenVersion), or errNoUser.
 func (repo *Repo) UserByID(ctx context.Context, id int32) (User, error) {
-	return repo.user(ctx, selectUser+`WHERE id = $1`, id)
+	return repo.user(ctx, SelectUser+`WHERE id = $1`, id)
 }
 
-// user loads one user by the statement q (selectUser and a WHERE).
+// user loads one user by the statement q (SelectUser and a WHERE).
 func (repo *Repo) user(ctx context.Context, q string, arg any) (User, error) {
 	u, err := scanUser(repo.q.QueryRow(ctx, q, arg))
 	if errors.Is(err, pgx.ErrNoRows) {

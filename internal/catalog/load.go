@@ -34,6 +34,16 @@ func (f Filter) studentID() int32 {
 	return 0
 }
 
+// ModulesSQL is the statement of Modules (exported for loadtest/bench):
+// $1: load every module; $2: else these ids; $3: student id or 0.
+const ModulesSQL = `
+SELECT m.id, m.title, m.course, m.description, m.created_at
+FROM modules m
+WHERE ($1 OR m.id = ANY($2))
+  AND ($3 = 0 OR EXISTS (SELECT 1 FROM ` + policy.StudentReads + ` r WHERE r.user_id = $3 AND r.module_id = m.id))
+ORDER BY m.id
+LIMIT NULLIF($4::int, 0) OFFSET $5`
+
 // Modules loads ModuleResponse trees ordered by id (subjects, lessons by id)
 // in a fixed number of queries whatever the data size: one for the modules,
 // one for their subjects, one for the subjects' lessons and, with
@@ -42,19 +52,11 @@ func (f Filter) studentID() int32 {
 // (§0.6 "read module"), so a module they cannot read is simply absent, never
 // shown with an empty subject list.
 func Modules(ctx context.Context, q db.DBTX, f Filter) ([]Module, error) {
-	// $1: load every module; $2: else these ids; $3: student id or 0.
-	const sql = `
-SELECT m.id, m.title, m.course, m.description, m.created_at
-FROM modules m
-WHERE ($1 OR m.id = ANY($2))
-  AND ($3 = 0 OR EXISTS (SELECT 1 FROM ` + policy.StudentReads + ` r WHERE r.user_id = $3 AND r.module_id = m.id))
-ORDER BY m.id
-LIMIT NULLIF($4::int, 0) OFFSET $5`
 	ids := f.ModuleIDs
 	if ids == nil {
 		ids = []int32{}
 	}
-	rows, err := q.Query(ctx, sql, f.ModuleIDs == nil, ids, f.studentID(), f.Limit, f.Offset)
+	rows, err := q.Query(ctx, ModulesSQL, f.ModuleIDs == nil, ids, f.studentID(), f.Limit, f.Offset)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: modules: %w", err)
 	}
@@ -104,16 +106,19 @@ func ModuleByID(ctx context.Context, q db.DBTX, id int32, f Filter) (Module, err
 	return ms[0], nil
 }
 
-// subjectsOfModules loads the subjects of the modules ordered by id; with a
-// student id, only the subjects that student may read (§0.6).
-func subjectsOfModules(ctx context.Context, q db.DBTX, moduleIDs []int32, studentID int32) ([]Subject, error) {
-	const sql = `
+// SubjectsOfModulesSQL is the statement of subjectsOfModules (exported for
+// loadtest/bench).
+const SubjectsOfModulesSQL = `
 SELECT s.id, s.title, s.module_id, s.teacher_id
 FROM subjects s
 WHERE s.module_id = ANY($1)
   AND ($2 = 0 OR EXISTS (SELECT 1 FROM ` + policy.StudentReads + ` r WHERE r.user_id = $2 AND r.subject_id = s.id))
 ORDER BY s.id`
-	return collectSubjects(ctx, q, sql, moduleIDs, studentID)
+
+// subjectsOfModules loads the subjects of the modules ordered by id; with a
+// student id, only the subjects that student may read (§0.6).
+func subjectsOfModules(ctx context.Context, q db.DBTX, moduleIDs []int32, studentID int32) ([]Subject, error) {
+	return collectSubjects(ctx, q, SubjectsOfModulesSQL, moduleIDs, studentID)
 }
 
 // SubjectFilter selects the subjects Subjects loads.
@@ -230,14 +235,16 @@ func fillLessons(ctx context.Context, q db.DBTX, subjects []Subject, resultsFor 
 	return nil
 }
 
-// lessonsOf loads the lessons of the subjects ordered by id, with results.
-func lessonsOf(ctx context.Context, q db.DBTX, subjectIDs []int32, resultsFor int32) ([]Lesson, error) {
-	const sql = `
+// LessonsOfSQL is the statement of lessonsOf (exported for loadtest/bench).
+const LessonsOfSQL = `
 SELECT id, title, description, type, content_url, subject_id, created_at, due_at, cutoff_at
 FROM lessons
 WHERE subject_id = ANY($1)
 ORDER BY id`
-	rows, err := q.Query(ctx, sql, subjectIDs)
+
+// lessonsOf loads the lessons of the subjects ordered by id, with results.
+func lessonsOf(ctx context.Context, q db.DBTX, subjectIDs []int32, resultsFor int32) ([]Lesson, error) {
+	rows, err := q.Query(ctx, LessonsOfSQL, subjectIDs)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: lessons: %w", err)
 	}

@@ -19,15 +19,15 @@ type Repo struct {
 // NewRepo returns a Repo on a pool or a transaction.
 func NewRepo(q db.DBTX) *Repo { return &Repo{q: q} }
 
-// summarySQL is the grade summary of the user ($1) in one statement,
+// SummarySQL is the grade summary of the user ($1) in one statement,
 // whatever the number of rows: homework by
 // submission id, then test results by result id. Rows without a lesson are
 // skipped (the summary names the lesson). due_at (issue 24) is the
 // lesson's deadline as it applies to the user (their extension's or the
 // lesson's); late is the submission's flag, null for test results. The naive submission time is read
 // as UTC so both halves share the timestamptz type. Its SELECT list is
-// what scanGrade reads, by position.
-const summarySQL = `
+// what scanGrade reads, by position (exported for loadtest/bench).
+const SummarySQL = `
 SELECT submission_id, lesson_id, lesson_title, lesson_type, subject_title, module_title,
        grade, submitted_at, source, due_at, late
 FROM (
@@ -57,7 +57,7 @@ ORDER BY part, submission_id`
 // ForUser is the user's grade summary: one student's rows, a few hundred
 // at most, read whole.
 func (repo *Repo) ForUser(ctx context.Context, userID int32) ([]Grade, error) {
-	rows, err := repo.q.Query(ctx, summarySQL, userID)
+	rows, err := repo.q.Query(ctx, SummarySQL, userID)
 	if err != nil {
 		return nil, fmt.Errorf("grades: summary: %w", err)
 	}

@@ -44,6 +44,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"golang.org/x/crypto/bcrypt"
+
+	"platform/internal/auth"
+	"platform/internal/catalog"
+	"platform/internal/grades"
 )
 
 func main() {
@@ -398,53 +402,42 @@ func pgbenchTPS(o options, e *endpoint) (float64, error) {
 	return strconv.ParseFloat(string(m[1]), 64)
 }
 
-// The endpoints' statements as the port runs them without caches: keep in
-// step with internal/auth/repo.go, internal/catalog/load.go (and
-// policy.StudentReads), internal/grades/repo.go.
+// The endpoints' statements as the port runs them without its caches: the
+// production constants themselves, so the ceiling follows every change to
+// them. pgbench runs a plain script, so bind writes the arguments in.
 
 func userSQL(iin string) string {
-	return `SELECT id, iin, full_name, phone, role::text, photo, hashed_password, token_version, must_change_password FROM users WHERE iin = '` + iin + `'`
+	return bind(auth.SelectUser+`WHERE iin = $1`, quote(iin)) // Repo.UserByIIN
 }
-
-const studentReads = `(
-SELECT ug.user_id, mg.module_id, s.id AS subject_id
-FROM user_group ug
-JOIN module_group mg ON mg.group_id = ug.group_id
-LEFT JOIN subjects s ON s.module_id = mg.module_id
-UNION ALL
-SELECT ug.user_id, s.module_id, s.id
-FROM user_group ug
-JOIN subject_group sg ON sg.group_id = ug.group_id
-JOIN subjects s ON s.id = sg.subject_id)`
 
 func myModulesSQL(ds dataset) []string {
 	uid := strconv.Itoa(int(ds.userID))
 	return []string{
 		userSQL(ds.iin),
-		`SELECT m.id, m.title, m.course, m.description, m.created_at FROM modules m
-WHERE EXISTS (SELECT 1 FROM ` + studentReads + ` r WHERE r.user_id = ` + uid + ` AND r.module_id = m.id) ORDER BY m.id`,
-		`SELECT s.id, s.title, s.module_id, s.teacher_id FROM subjects s WHERE s.module_id = ANY('` + intArray(ds.moduleIDs) + `')
-AND EXISTS (SELECT 1 FROM ` + studentReads + ` r WHERE r.user_id = ` + uid + ` AND r.subject_id = s.id) ORDER BY s.id`,
-		`SELECT id, title, description, type, content_url, subject_id, created_at FROM lessons
-WHERE subject_id = ANY('` + intArray(ds.subjectIDs) + `') ORDER BY id`,
+		// A student's unpaged tree: every module they read, then its
+		// subjects they read, then their lessons.
+		bind(catalog.ModulesSQL, "true", "'{}'", uid, "0", "0"),
+		bind(catalog.SubjectsOfModulesSQL, quote(intArray(ds.moduleIDs)), uid),
+		bind(catalog.LessonsOfSQL, quote(intArray(ds.subjectIDs))),
 	}
 }
 
 func gradesSQL(userID int32) string {
-	uid := strconv.Itoa(int(userID))
-	return `SELECT submission_id, lesson_id, lesson_title, lesson_type, subject_title, module_title, grade, submitted_at, source
-FROM (
-    SELECT 0 AS part, ls.id AS submission_id, l.id AS lesson_id, l.title AS lesson_title, l.type AS lesson_type,
-           s.title AS subject_title, m.title AS module_title, ls.grade::double precision AS grade,
-           ls.submitted_at AT TIME ZONE 'UTC' AS submitted_at, 'submission' AS source
-    FROM lesson_submissions ls JOIN lessons l ON l.id = ls.lesson_id JOIN subjects s ON s.id = l.subject_id
-    JOIN modules m ON m.id = s.module_id WHERE ls.user_id = ` + uid + `
-    UNION ALL
-    SELECT 1, r.id, l.id, l.title, 'тест', s.title, m.title, r.score, r.submitted_at, 'test'
-    FROM results r JOIN lessons l ON l.id = r.lesson_id JOIN subjects s ON s.id = l.subject_id
-    JOIN modules m ON m.id = s.module_id WHERE r.user_id = ` + uid + `
-) g ORDER BY part, submission_id`
+	return bind(grades.SummarySQL, strconv.Itoa(int(userID)))
 }
+
+var placeholder = regexp.MustCompile(`\$[0-9]+`)
+
+// bind replaces $1, $2, … in sql with args, which are SQL literals.
+func bind(sql string, args ...string) string {
+	return placeholder.ReplaceAllStringFunc(sql, func(p string) string {
+		n, _ := strconv.Atoi(p[1:])
+		return args[n-1]
+	})
+}
+
+// quote is s as a SQL string literal.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func intArray(ids []int32) string {
 	parts := make([]string, len(ids))
