@@ -160,20 +160,14 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	e, ok := apperr.As(err)
-	down := !ok && databaseDown(err)
-	switch {
-	case down:
-		// The database is away (or a commit's outcome is unknown): the client
-		// may retry, and one warning per burst is enough for the operator.
-		e = apperr.Overloaded(err)
-	case !ok:
+	if !ok {
 		e = &apperr.Error{Kind: apperr.KindInternal, Detail: "Internal Server Error", Err: err}
 	}
 	status := statusOf[e.Kind]
 	switch {
-	case down:
-		logDatabaseDown(r, err)
 	case e.Down != "":
+		// A dependency is away (the database's errors say so themselves):
+		// the client may retry, and one warning per burst is enough.
 		logDown(r, e)
 	case e.Kind == apperr.KindUnavailable:
 		// Overload is the designed answer to a burst, not a fault: warn, once.
