@@ -113,7 +113,7 @@ FROM subjects s
 WHERE s.module_id = ANY($1)
   AND ($2 = 0 OR EXISTS (SELECT 1 FROM ` + policy.StudentReads + ` r WHERE r.user_id = $2 AND r.subject_id = s.id))
 ORDER BY s.id`
-	return collectSubjects(ctx, q, sql, moduleIDs, studentID)
+	return db.All[Subject](ctx, q, "catalog: subjects", sql, moduleIDs, studentID)
 }
 
 // SubjectFilter selects the subjects Subjects loads.
@@ -138,7 +138,7 @@ ORDER BY s.id`
 	if ids == nil {
 		ids = []int32{}
 	}
-	subjects, err := collectSubjects(ctx, q, sql, f.IDs == nil, ids, f.TeacherID)
+	subjects, err := db.All[Subject](ctx, q, "catalog: subjects", sql, f.IDs == nil, ids, f.TeacherID)
 	if err != nil {
 		return nil, err
 	}
@@ -158,18 +158,6 @@ func SubjectByID(ctx context.Context, q db.DBTX, id, resultsFor int32) (Subject,
 		return Subject{}, ErrNotFound
 	}
 	return ss[0], nil
-}
-
-func collectSubjects(ctx context.Context, q db.DBTX, sql string, args ...any) ([]Subject, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: subjects: %w", err)
-	}
-	subjects, err := pgx.CollectRows(rows, scanSubject)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: subjects: %w", err)
-	}
-	return subjects, nil
 }
 
 // Lessons loads the lessons of one subject ordered by id (LessonResponse
@@ -294,12 +282,6 @@ func scanModuleBrief(row pgx.CollectableRow) (ModuleBrief, error) {
 	var b ModuleBrief
 	err := row.Scan(&b.ID, &b.Title, &b.Course, &b.Description, &b.CreatedAt)
 	return b, err
-}
-
-func scanSubject(row pgx.CollectableRow) (Subject, error) {
-	var s Subject
-	err := row.Scan(&s.ID, &s.Title, &s.ModuleID, &s.TeacherID)
-	return s, err
 }
 
 func scanLesson(row pgx.CollectableRow) (Lesson, error) {
