@@ -288,7 +288,7 @@ func (h *Handler) module(w http.ResponseWriter, r *http.Request, f catalog.Filte
 	if err != nil {
 		return notFoundAs(err, notFound)
 	}
-	return web.Parts(w, body...)
+	return web.WriteParts(w, body...)
 }
 
 // teacherModules: GET /teacher-modules (teacher) → TM(u); admins: every module.
@@ -323,7 +323,7 @@ func (h *Handler) teacherModule(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFoundAs(err, msgModuleNoAccess)
 	}
-	return web.Parts(w, body...)
+	return web.WriteParts(w, body...)
 }
 
 // teacherSubjects: GET /teacher-subjects (teacher) → the subjects the

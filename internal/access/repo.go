@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"platform/internal/catalog"
 	"platform/internal/db"
 	"platform/internal/policy"
@@ -36,13 +34,9 @@ const overviewChunk = 100
 // whole overview is ever in memory at once.
 func (repo *Repo) Overview(ctx context.Context, p web.Page, fn func(overviewModule) error) error {
 	const idsSQL = `SELECT id FROM modules WHERE id > $3 ORDER BY id LIMIT $1 OFFSET $2`
-	rows, err := repo.q.Query(ctx, idsSQL, p.Limit, p.Offset, p.AfterID)
+	ids, err := db.All[int32](ctx, repo.q, "access: overview", idsSQL, p.Limit, p.Offset, p.AfterID)
 	if err != nil {
-		return fmt.Errorf("access: overview: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		return fmt.Errorf("access: overview: %w", err)
+		return err
 	}
 	for len(ids) > 0 {
 		chunk := ids[:min(overviewChunk, len(ids))]
@@ -72,15 +66,15 @@ SELECT sg.subject_id AS owner_id, g.id, g.name
 FROM subject_group sg JOIN groups g ON g.id = sg.group_id
 WHERE sg.subject_id = ANY($1)
 ORDER BY g.id`
-	modules, err := collect[moduleTitle](ctx, repo.q, modulesSQL, ids)
+	modules, err := db.All[moduleTitle](ctx, repo.q, "access: overview modules", modulesSQL, ids)
 	if err != nil {
 		return err
 	}
-	subjects, err := collect[overviewSubjectRow](ctx, repo.q, subjectsSQL, ids)
+	subjects, err := db.All[overviewSubjectRow](ctx, repo.q, "access: overview subjects", subjectsSQL, ids)
 	if err != nil {
 		return err
 	}
-	moduleLinks, err := collect[groupLink](ctx, repo.q, moduleLinksSQL, ids)
+	moduleLinks, err := db.All[groupLink](ctx, repo.q, "access: overview module groups", moduleLinksSQL, ids)
 	if err != nil {
 		return err
 	}
@@ -90,7 +84,7 @@ ORDER BY g.id`
 	for i, s := range subjects {
 		subjectIDs[i] = s.ID
 	}
-	subjectLinks, err := collect[groupLink](ctx, repo.q, subjectLinksSQL, subjectIDs)
+	subjectLinks, err := db.All[groupLink](ctx, repo.q, "access: overview subject groups", subjectLinksSQL, subjectIDs)
 	if err != nil {
 		return err
 	}
@@ -137,19 +131,6 @@ func orEmpty[T any](s []T) []T {
 		return []T{}
 	}
 	return s
-}
-
-// collect runs a query and scans every row into T by column name.
-func collect[T any](ctx context.Context, q db.DBTX, sql string, args ...any) ([]T, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("access: query: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[T])
-	if err != nil {
-		return nil, fmt.Errorf("access: scan: %w", err)
-	}
-	return out, nil
 }
 
 // exists runs a SELECT EXISTS (…) query.
@@ -235,7 +216,7 @@ SELECT g.id, g.name, g.description
 FROM module_group mg JOIN groups g ON g.id = mg.group_id
 WHERE mg.module_id = $1
 ORDER BY g.id`
-	return collect[catalog.Group](ctx, repo.q, sql, moduleID)
+	return db.All[catalog.Group](ctx, repo.q, "access: module groups", sql, moduleID)
 }
 
 // SubjectGroups reads the subject with its subject_group links (groups by
@@ -251,7 +232,7 @@ ORDER BY g.id`
 	if err != nil {
 		return subjectGroups{}, err
 	}
-	if s.Groups, err = collect[catalog.Group](ctx, repo.q, groupsSQL, subjectID); err != nil {
+	if s.Groups, err = db.All[catalog.Group](ctx, repo.q, "access: subject groups", groupsSQL, subjectID); err != nil {
 		return subjectGroups{}, err
 	}
 	return s, nil
@@ -293,13 +274,9 @@ WHERE EXISTS (SELECT 1 FROM subjects s WHERE s.module_id = m.id AND s.teacher_id
    OR EXISTS (SELECT 1 FROM teacher_module tm WHERE tm.module_id = m.id AND tm.teacher_id = $1)
    OR ($2 AND EXISTS (SELECT 1 FROM ` + policy.StudentReads + ` r WHERE r.user_id = $1 AND r.module_id = m.id))
 ORDER BY m.id`
-	rows, err := repo.q.Query(ctx, sql, userID, viaGroups)
+	ids, err := db.All[int32](ctx, repo.q, "access: teacher modules", sql, userID, viaGroups)
 	if err != nil {
-		return nil, fmt.Errorf("access: teacher modules: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		return nil, fmt.Errorf("access: teacher modules: %w", err)
+		return nil, err
 	}
 	return ids, nil
 }

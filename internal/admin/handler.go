@@ -3,7 +3,8 @@
 // files of every domain (routes.go, handler.go, repo.go, model.go, tests):
 // profile (/user: the caller's own account), users (/admin/users), groups
 // (/admin/groups with the Excel import) and modules (/admin/modules). What
-// they share lives in admin/internal/shared.
+// they share lives with its owner: db (rows), web (body readers), jobs
+// (purge transaction), storage (upload file field) and auth (passwords).
 package admin
 
 import (

@@ -46,3 +46,30 @@ WHERE id = $1 RETURNING token_version`
 	}
 	return nil
 }
+
+// SetPassword hashes pw (in a bcrypt slot, no connection held) and stores
+// it for the IIN; notFound, returned as is, when no user has it. A change
+// or a reset is a user-visible password event, so in the same transaction
+// it ends the user's sessions and tokens on every instance except keep
+// (EndSessions: the session of a user changing their own password; the
+// zero Session for an admin reset), and a password given by the person or
+// an admin ends must_change_password (it replaces the imported default). A
+// rehash-on-login writes the hash alone (Repo.ReplaceHash).
+func SetPassword(ctx context.Context, hasher *Hasher, pool *db.Pool, iin, pw string, keep Session, notFound error) error {
+	hash, err := hasher.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	return pool.WithTx(ctx, func(tx pgx.Tx) error {
+		const set = `UPDATE users SET hashed_password = $2, must_change_password = false WHERE iin = $1 RETURNING id`
+		var id int32
+		err := tx.QueryRow(ctx, set, iin, hash).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound
+		}
+		if err != nil {
+			return fmt.Errorf("auth: set password: %w", err)
+		}
+		return EndSessions(ctx, tx, id, keep)
+	})
+}

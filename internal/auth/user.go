@@ -25,6 +25,8 @@ const (
 func (r Role) Valid() bool { return r == Student || r == Teacher || r == Admin }
 
 // User is a row of users as the API shows it (the "User" shape of API.md §0.11).
+// Scans by name (admin's) read the six shown columns; the fields the API
+// never shows are read by position, in this package only.
 type User struct {
 	ID             int32   `json:"id" db:"id"`
 	IIN            string  `json:"iin" db:"iin"`
@@ -32,7 +34,7 @@ type User struct {
 	Phone          *string `json:"phone" db:"phone"`
 	Role           Role    `json:"role" db:"role"`
 	Photo          *string `json:"photo" db:"photo"`
-	HashedPassword string  `json:"-" db:"hashed_password"`
+	HashedPassword string  `json:"-" db:"-"`
 	// TokenVersion is users.token_version, loaded only by this package
 	// (Authenticate, login): nil is an adopted row never revoked since.
 	TokenVersion *int32 `json:"-" db:"-"`
@@ -43,7 +45,7 @@ type User struct {
 	KeptToken   []byte `json:"-" db:"-"`
 	// MustChangePassword: the account still has the default password an
 	// import gave it (set by the import, cleared by any password change).
-	MustChangePassword bool `json:"-" db:"must_change_password"`
+	MustChangePassword bool `json:"-" db:"-"`
 }
 
 // neverRevoked reports whether the user has had no revocation event since

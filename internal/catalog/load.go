@@ -118,7 +118,7 @@ ORDER BY s.id`
 // subjectsOfModules loads the subjects of the modules ordered by id; with a
 // student id, only the subjects that student may read (§0.6).
 func subjectsOfModules(ctx context.Context, q db.DBTX, moduleIDs []int32, studentID int32) ([]Subject, error) {
-	return collectSubjects(ctx, q, SubjectsOfModulesSQL, moduleIDs, studentID)
+	return db.All[Subject](ctx, q, "catalog: subjects", SubjectsOfModulesSQL, moduleIDs, studentID)
 }
 
 // SubjectFilter selects the subjects Subjects loads.
@@ -143,7 +143,7 @@ ORDER BY s.id`
 	if ids == nil {
 		ids = []int32{}
 	}
-	subjects, err := collectSubjects(ctx, q, sql, f.IDs == nil, ids, f.TeacherID)
+	subjects, err := db.All[Subject](ctx, q, "catalog: subjects", sql, f.IDs == nil, ids, f.TeacherID)
 	if err != nil {
 		return nil, err
 	}
@@ -163,18 +163,6 @@ func SubjectByID(ctx context.Context, q db.DBTX, id, resultsFor int32) (Subject,
 		return Subject{}, ErrNotFound
 	}
 	return ss[0], nil
-}
-
-func collectSubjects(ctx context.Context, q db.DBTX, sql string, args ...any) ([]Subject, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: subjects: %w", err)
-	}
-	subjects, err := pgx.CollectRows(rows, scanSubject)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: subjects: %w", err)
-	}
-	return subjects, nil
 }
 
 // Lessons loads the lessons of one subject ordered by id (LessonResponse
@@ -301,12 +289,6 @@ func scanModuleBrief(row pgx.CollectableRow) (ModuleBrief, error) {
 	var b ModuleBrief
 	err := row.Scan(&b.ID, &b.Title, &b.Course, &b.Description, &b.CreatedAt)
 	return b, err
-}
-
-func scanSubject(row pgx.CollectableRow) (Subject, error) {
-	var s Subject
-	err := row.Scan(&s.ID, &s.Title, &s.ModuleID, &s.TeacherID)
-	return s, err
 }
 
 func scanLesson(row pgx.CollectableRow) (Lesson, error) {

@@ -50,7 +50,7 @@ func NewTree(q db.DBTX, maxBytes int) *Tree {
 }
 
 // Body is a response body assembled from cached and fresh fragments, to
-// write with web.Parts (its length is known before the first byte).
+// write with web.WriteParts (its length is known before the first byte).
 type Body [][]byte
 
 // StreamChunk is how many modules Stream reads and writes at a time: a

@@ -37,6 +37,8 @@ type PoolConfig struct {
 // Pool is a pgxpool whose connection wait is bounded: a caller that waits
 // longer than WaitTimeout for a free connection gets the 503 of API.md §0.4
 // instead of hanging. pgxpool itself waits as long as the context lives.
+// Every error a method returns (a transaction's included) that says the
+// database is away carries the 503's kind (withKind).
 //
 // The pgxpool is a private field, not embedded, so every way to a
 // connection goes through acquire: the methods are exactly what the service
@@ -80,7 +82,7 @@ func (p *Pool) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			return nil, apperr.Overloaded(fmt.Errorf("db: no free connection within %s", p.wait)).WithReason("db_pool_wait")
 		}
-		return nil, fmt.Errorf("db: acquire: %w", err)
+		return nil, withKind(fmt.Errorf("db: acquire: %w", err))
 	}
 	return conn, nil
 }
@@ -92,7 +94,8 @@ func (p *Pool) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comman
 		return pgconn.CommandTag{}, err
 	}
 	defer conn.Release()
-	return conn.Exec(ctx, sql, args...)
+	tag, err := conn.Exec(ctx, sql, args...)
+	return tag, withKind(err)
 }
 
 // Query runs a query; the connection returns to the pool when the rows close.
@@ -104,7 +107,7 @@ func (p *Pool) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, er
 	rows, err := conn.Query(ctx, sql, args...)
 	if err != nil {
 		conn.Release()
-		return nil, err
+		return nil, withKind(err)
 	}
 	return &pooledRows{Rows: rows, conn: conn}, nil
 }
@@ -125,19 +128,19 @@ func (p *Pool) Ping(ctx context.Context) error {
 		return err
 	}
 	defer conn.Release()
-	return conn.Ping(ctx)
+	return withKind(conn.Ping(ctx))
 }
 
 // WithTx runs fn in a transaction: committed when fn returns nil, rolled back
-// otherwise. A lost COMMIT acknowledgement is ErrCommitUnknown. Repositories never begin or commit; the code that needs
-// atomicity calls WithTx.
+// otherwise. A lost COMMIT acknowledgement is ErrCommitUnknown. Repositories
+// never begin or commit; the code that needs atomicity calls WithTx.
 func (p *Pool) WithTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	conn, err := p.acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Release()
-	return runTx(ctx, conn, fn)
+	return withKind(runTx(ctx, conn, fn))
 }
 
 // Stat is a snapshot of the pool's counters (connections in use, idle,
@@ -162,6 +165,8 @@ func (r *pooledRows) Next() bool {
 	return false
 }
 
+func (r *pooledRows) Err() error { return withKind(r.Rows.Err()) }
+
 func (r *pooledRows) Close() {
 	r.Rows.Close()
 	r.once.Do(r.conn.Release)
@@ -174,7 +179,7 @@ type pooledRow struct {
 
 func (r *pooledRow) Scan(dest ...any) error {
 	defer r.conn.Release()
-	return r.row.Scan(dest...)
+	return withKind(r.row.Scan(dest...))
 }
 
 type errRow struct{ err error }

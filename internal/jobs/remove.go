@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"platform/internal/db"
 	"platform/internal/purge"
 	"platform/internal/storage"
 )
@@ -33,6 +34,28 @@ const (
 // InsertOpts: many attempts, so a long store outage is waited out.
 func (RemoveArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: removeMaxAttempts}
+}
+
+// PurgeTx runs a purge in one transaction, then removes its files at once,
+// best effort, so they are gone when the response arrives (as with the
+// original). With a job engine e a "remove_files" job is also queued in that
+// transaction: it checks the files are gone and retries until the store
+// answers, so a removal that failed (store down, instance killed after the
+// commit) is still done later.
+func PurgeTx(ctx context.Context, pool *db.Pool, store storage.Store, e *Engine, fn func(tx pgx.Tx) (purge.Files, error)) error {
+	var files purge.Files
+	err := pool.WithTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if files, err = fn(tx); err != nil || e == nil {
+			return err
+		}
+		return e.RemoveTx(ctx, tx, files)
+	})
+	if err != nil {
+		return err
+	}
+	files.RemoveNow(ctx, store)
+	return nil
 }
 
 // RemoveTx queues the removal of a delete's files inside its transaction:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"platform/internal/db"
 	"platform/internal/storage"
 )
 
@@ -47,15 +48,6 @@ func (f Files) RemoveNow(ctx context.Context, s storage.Store) {
 	f.Remove(ctx, s)
 }
 
-// collect runs a query returning one column and gathers its values.
-func collect[T any](ctx context.Context, tx pgx.Tx, q string, args ...any) ([]T, error) {
-	rows, err := tx.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[T])
-}
-
 // exec runs the statements in order with the same arguments.
 func exec(ctx context.Context, tx pgx.Tx, what string, qs []string, args ...any) error {
 	for _, q := range qs {
@@ -71,9 +63,9 @@ func Submissions(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	if len(ids) == 0 {
 		return Files{}, nil
 	}
-	paths, err := collect[string](ctx, tx, `SELECT file_path FROM submission_files WHERE submission_id = ANY($1) AND file_path <> ''`, ids)
+	paths, err := db.All[string](ctx, tx, "purge: submission files", `SELECT file_path FROM submission_files WHERE submission_id = ANY($1) AND file_path <> ''`, ids)
 	if err != nil {
-		return Files{}, fmt.Errorf("purge: submission files: %w", err)
+		return Files{}, err
 	}
 	err = exec(ctx, tx, "submissions", []string{
 		`DELETE FROM submission_files WHERE submission_id = ANY($1)`,
@@ -102,9 +94,9 @@ func Lessons(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	if len(ids) == 0 {
 		return Files{}, nil
 	}
-	subIDs, err := collect[int32](ctx, tx, `SELECT id FROM lesson_submissions WHERE lesson_id = ANY($1)`, ids)
+	subIDs, err := db.All[int32](ctx, tx, "purge: lesson submissions", `SELECT id FROM lesson_submissions WHERE lesson_id = ANY($1)`, ids)
 	if err != nil {
-		return Files{}, fmt.Errorf("purge: lesson submissions: %w", err)
+		return Files{}, err
 	}
 	files, err := Submissions(ctx, tx, subIDs)
 	if err != nil {
@@ -116,9 +108,9 @@ func Lessons(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	}, ids); err != nil {
 		return Files{}, err
 	}
-	urls, err := collect[string](ctx, tx, `DELETE FROM lessons WHERE id = ANY($1) RETURNING content_url`, ids)
+	urls, err := db.All[string](ctx, tx, "purge: lessons", `DELETE FROM lessons WHERE id = ANY($1) RETURNING content_url`, ids)
 	if err != nil {
-		return Files{}, fmt.Errorf("purge: lessons: %w", err)
+		return Files{}, err
 	}
 	docs, err := unusedDocs(ctx, tx, urls)
 	if err != nil {
@@ -148,11 +140,11 @@ func unusedDocs(ctx context.Context, tx pgx.Tx, urls []string) ([]string, error)
 	if len(docs) == 0 {
 		return nil, nil
 	}
-	unused, err := collect[string](ctx, tx, `
+	unused, err := db.All[string](ctx, tx, "purge: lesson documents", `
 SELECT d FROM unnest($1::text[]) AS d
 WHERE NOT EXISTS (SELECT 1 FROM lessons WHERE content_url = d)`, docs)
 	if err != nil {
-		return nil, fmt.Errorf("purge: lesson documents: %w", err)
+		return nil, err
 	}
 	return unused, nil
 }
@@ -164,16 +156,16 @@ func Subjects(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	if len(ids) == 0 {
 		return Files{}, nil
 	}
-	testIDs, err := collect[int32](ctx, tx, `SELECT id FROM tests WHERE subject_id = ANY($1)`, ids)
+	testIDs, err := db.All[int32](ctx, tx, "purge: subject tests", `SELECT id FROM tests WHERE subject_id = ANY($1)`, ids)
 	if err != nil {
-		return Files{}, fmt.Errorf("purge: subject tests: %w", err)
+		return Files{}, err
 	}
 	if err := Tests(ctx, tx, testIDs); err != nil {
 		return Files{}, err
 	}
-	lessonIDs, err := collect[int32](ctx, tx, `SELECT id FROM lessons WHERE subject_id = ANY($1)`, ids)
+	lessonIDs, err := db.All[int32](ctx, tx, "purge: subject lessons", `SELECT id FROM lessons WHERE subject_id = ANY($1)`, ids)
 	if err != nil {
-		return Files{}, fmt.Errorf("purge: subject lessons: %w", err)
+		return Files{}, err
 	}
 	files, err := Lessons(ctx, tx, lessonIDs)
 	if err != nil {
@@ -192,9 +184,9 @@ func Modules(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	if len(ids) == 0 {
 		return Files{}, nil
 	}
-	subjectIDs, err := collect[int32](ctx, tx, `SELECT id FROM subjects WHERE module_id = ANY($1)`, ids)
+	subjectIDs, err := db.All[int32](ctx, tx, "purge: module subjects", `SELECT id FROM subjects WHERE module_id = ANY($1)`, ids)
 	if err != nil {
-		return Files{}, fmt.Errorf("purge: module subjects: %w", err)
+		return Files{}, err
 	}
 	files, err := Subjects(ctx, tx, subjectIDs)
 	if err != nil {
@@ -215,9 +207,9 @@ func Users(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	if len(ids) == 0 {
 		return Files{}, nil
 	}
-	subIDs, err := collect[int32](ctx, tx, `SELECT id FROM lesson_submissions WHERE user_id = ANY($1)`, ids)
+	subIDs, err := db.All[int32](ctx, tx, "purge: user submissions", `SELECT id FROM lesson_submissions WHERE user_id = ANY($1)`, ids)
 	if err != nil {
-		return Files{}, fmt.Errorf("purge: user submissions: %w", err)
+		return Files{}, err
 	}
 	files, err := Submissions(ctx, tx, subIDs)
 	if err != nil {
@@ -232,9 +224,9 @@ func Users(ctx context.Context, tx pgx.Tx, ids []int32) (Files, error) {
 	}, ids); err != nil {
 		return Files{}, err
 	}
-	photos, err := collect[string](ctx, tx, `DELETE FROM users WHERE id = ANY($1) RETURNING coalesce(photo, '')`, ids)
+	photos, err := db.All[string](ctx, tx, "purge: users", `DELETE FROM users WHERE id = ANY($1) RETURNING coalesce(photo, '')`, ids)
 	if err != nil {
-		return Files{}, fmt.Errorf("purge: users: %w", err)
+		return Files{}, err
 	}
 	for _, p := range photos {
 		// Cleaned first: a stored "static/photos/../x" names a file outside photos/.

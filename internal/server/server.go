@@ -118,7 +118,7 @@ func New(d Deps) http.Handler {
 var welcomeBody = []byte(`{"message":"Добро пожаловать на платформу!"}`)
 
 func welcome(w http.ResponseWriter, r *http.Request) error {
-	return web.Parts(w, welcomeBody)
+	return web.WriteParts(w, welcomeBody)
 }
 
 type status struct {

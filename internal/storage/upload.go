@@ -158,6 +158,31 @@ func (u *Upload) Drain(p Part) error {
 	return u.wrap(err)
 }
 
+// NextFile skips to the file field named name; its absence is FastAPI's
+// 422. Skipped non-file fields still keep the 64 KiB cap of API.md §0.7.
+func (u *Upload) NextFile(name string) (Part, error) {
+	for {
+		p, err := u.Next()
+		if err == io.EOF {
+			return Part{}, apperr.Invalid(apperr.Missing([]any{"body", name}, nil))
+		}
+		if err != nil {
+			return Part{}, err
+		}
+		if p.FormName() == name && p.IsFile() {
+			return p, nil
+		}
+		if p.IsFile() {
+			err = u.Drain(p)
+		} else {
+			_, err = u.Value(p)
+		}
+		if err != nil {
+			return Part{}, err
+		}
+	}
+}
+
 // wrap maps reading failures: over the cap → 413 with the upload's message;
 // a broken multipart stream → 400.
 func (u *Upload) wrap(err error) error {

@@ -497,6 +497,46 @@ func (v Value) MaxLen(s string, n int) bool {
 	return true
 }
 
+// TrimmedStr reads a required string, trimmed, of minLen to maxLen
+// characters (a blank one is too short).
+func (v Value) TrimmedStr(minLen, maxLen int) string {
+	s, ok := v.Str()
+	if !ok {
+		return ""
+	}
+	s = strings.TrimSpace(s)
+	if v.MinLen(s, minLen) {
+		v.MaxLen(s, maxLen)
+	}
+	return s
+}
+
+// StrMax reads a required string of at most n characters.
+func (v Value) StrMax(n int) string {
+	s, ok := v.Str()
+	if ok {
+		v.MaxLen(s, n)
+	}
+	return s
+}
+
+// OptStrMax reads an optional string of at most n characters.
+func (v Value) OptStrMax(n int) *string {
+	s, ok := v.OptStr()
+	if ok && s != nil {
+		v.MaxLen(*s, n)
+	}
+	return s
+}
+
+// NullIfEmpty is nil for an empty string (stored as NULL), else &s.
+func NullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 // characters is Pydantic's wording: "1 character", "6 characters".
 func characters(n int) string {
 	if n == 1 {

@@ -11,23 +11,14 @@ import (
 	"time"
 
 	"platform/internal/apperr"
-	"platform/internal/db"
 )
-
-// databaseDown reports whether err is the database being unreachable or a
-// commit whose outcome is unknown: both are answered with the 503 of §0.4,
-// so the client retries (a retried create then gets the contract's "exists"
-// answer if the first attempt did commit).
-func databaseDown(err error) bool {
-	return db.Unavailable(err) || db.CommitUnknown(err)
-}
 
 // burstWindow is how long one "database unavailable" warning stands for
 // every later failure: an outage fails thousands of requests per second,
 // and the operator needs one line per burst, with the count.
 const burstWindow = 10 * time.Second
 
-// burstLog rate-limits one kind of warning; one per server (Edge makes it).
+// burstLog rate-limits one kind of warning (burstLogs: one per dependency, per server).
 type burstLog struct {
 	mu         sync.Mutex
 	next       time.Time
@@ -46,17 +37,6 @@ func (b *burstLog) allow(now time.Time) (bool, int) {
 	n := b.suppressed
 	b.next, b.suppressed = now.Add(burstWindow), 0
 	return true, n
-}
-
-func logDatabaseDown(r *http.Request, err error) {
-	ri := infoFrom(r.Context())
-	if ri == nil || ri.dbDown == nil {
-		return
-	}
-	if ok, suppressed := ri.dbDown.allow(time.Now()); ok {
-		Logger(r.Context()).Warn("database unavailable; answering 503 (one line per 10 s)",
-			"method", r.Method, "route", routePattern(r), "error", err, "suppressed", suppressed)
-	}
 }
 
 // burstLogs are one burstLog per dependency named by apperr.Down.
@@ -79,7 +59,7 @@ func (b *burstLogs) of(dependency string) *burstLog {
 	return l
 }
 
-// logDown warns that a dependency (apperr.Down: "store") is unavailable,
+// logDown warns that a dependency (apperr.Down: "database", "store") is unavailable,
 // once per burst of failures, with how many were suppressed since.
 func logDown(r *http.Request, e *apperr.Error) {
 	ri := infoFrom(r.Context())

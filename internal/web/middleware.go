@@ -38,7 +38,6 @@ type requestInfo struct {
 	base     *slog.Logger
 	logOnce  sync.Once
 	log      *slog.Logger // base with the request id, made on first use
-	dbDown   *burstLog    // the server's "database unavailable" warning limiter
 	down     *burstLogs   // the server's "<dependency> unavailable" limiters (apperr.Down)
 }
 
@@ -107,13 +106,12 @@ func ResponseStatus(ctx context.Context) int {
 // its recorder, the context value, the request copy. The request logger and
 // the access line's attributes are built only when something logs.
 func Edge(log *slog.Logger, trusted []netip.Prefix) func(http.Handler) http.Handler {
-	dbDown := &burstLog{}
 	down := &burstLogs{}
 	ids := newRequestIDs()
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			ri := &requestInfo{id: ids.next(r.Header.Get("X-Request-Id")), dbDown: dbDown, down: down, base: log}
+			ri := &requestInfo{id: ids.next(r.Header.Get("X-Request-Id")), down: down, base: log}
 			peer := peerAddr(r.RemoteAddr)
 			ri.clientIP = peer.String()
 			ri.https = r.TLS != nil

@@ -10,10 +10,10 @@ import (
 	"platform/internal/web"
 )
 
-// Parts writes the parts in order with their total as Content-Length, for
+// WriteParts writes the parts in order with their total as Content-Length, for
 // a body gathered into one buffer and for one streamed through its
 // buffered writer (past 512 KB), with empty and large parts among them.
-func TestPartsBodies(t *testing.T) {
+func TestWritePartsBodies(t *testing.T) {
 	t.Parallel()
 	part := func(c byte, n int) []byte { return bytes.Repeat([]byte{c}, n) }
 	for _, parts := range [][][]byte{
@@ -22,7 +22,7 @@ func TestPartsBodies(t *testing.T) {
 		{[]byte("["), part('x', 400<<10), []byte(","), part('y', 300<<10), {}, []byte("]")},
 	} {
 		rec := httptest.NewRecorder()
-		if err := web.Parts(rec, parts...); err != nil {
+		if err := web.WriteParts(rec, parts...); err != nil {
 			t.Fatal(err)
 		}
 		want := bytes.Join(parts, nil)

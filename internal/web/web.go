@@ -54,15 +54,13 @@ func JSON(w http.ResponseWriter, status int, v any) error {
 	return nil
 }
 
-// Parts writes a JSON body given as parts, already encoded (the hot reads'
-// reflection-free encoders and cached fragments), with status 200 and a
+// WriteParts writes a JSON body given as parts, already encoded (the tree
+// cache's fragments with a user's results spliced in), with status 200 and a
 // Content-Length. A body up to gatherMax is gathered into one pooled buffer
 // and written with one Write, which net/http passes to the socket as one
-// write: on loopback each write syscall costs about as much as copying
-// tens of KB, and the 156 KB my-modules tree in 16 KB writes spent 40 % of
-// its CPU in them. A larger body streams through a 64 KB buffered writer,
-// so memory stays bounded whatever its size.
-func Parts(w http.ResponseWriter, parts ...[]byte) error {
+// write rather than one per part; a larger body streams through a pooled
+// buffered writer, so memory stays bounded whatever its size.
+func WriteParts(w http.ResponseWriter, parts ...[]byte) error {
 	n := 0
 	for _, p := range parts {
 		n += len(p)
@@ -76,29 +74,31 @@ func Parts(w http.ResponseWriter, parts ...[]byte) error {
 		return nil
 	}
 	if n <= gatherMax {
-		buf := Buffer()
+		buf := gathers.Get().(*[]byte)
 		body := *buf
 		for _, p := range parts {
 			body = append(body, p...)
 		}
 		_, _ = w.Write(body) // an error means the client left; nothing more to say to it
-		Release(buf, body)
+		// A buffer that grew past gatherMax is left to the collector, not kept.
+		if cap(body) <= gatherMax {
+			*buf = body[:0]
+			gathers.Put(buf)
+		}
 		return nil
 	}
-	bw := writers.Get().(*bufio.Writer)
-	bw.Reset(w)
+	bw := Writer(w)
 	for _, p := range parts {
 		if _, err := bw.Write(p); err != nil {
 			break // the client left; nothing more to say to it
 		}
 	}
 	_ = bw.Flush()
-	bw.Reset(nil)
-	writers.Put(bw)
+	ReleaseWriter(bw)
 	return nil
 }
 
-// gatherMax bounds the bodies Parts gathers into one buffer; a pooled
+// gatherMax bounds the bodies WriteParts gathers into one buffer; a pooled
 // buffer never grows past it.
 const gatherMax = 512 << 10
 
@@ -106,24 +106,8 @@ const gatherMax = 512 << 10
 // only reads header values).
 var jsonType = []string{"application/json"}
 
-// Buffer is an empty body buffer from a pool shared by every response
-// built in memory (Parts' gathered bodies, the grade summary), so a body of
-// tens of KB is not garbage every time. Give it back with Release once
-// the body is written.
-func Buffer() *[]byte { return gathers.Get().(*[]byte) }
-
-// Release returns buf to the pool, holding body (what was appended to
-// *buf, which may have moved) unless it grew past gatherMax: a rare huge
-// body is left to the collector rather than kept.
-func Release(buf *[]byte, body []byte) {
-	if cap(body) > gatherMax {
-		return
-	}
-	*buf = body[:0]
-	gathers.Put(buf)
-}
-
-// gathers are the Buffer pool, writers Parts' streaming writers.
+// gathers are WriteParts' body buffers, writers the pooled buffered writers
+// (Writer).
 var (
 	gathers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
@@ -176,20 +160,14 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	e, ok := apperr.As(err)
-	down := !ok && databaseDown(err)
-	switch {
-	case down:
-		// The database is away (or a commit's outcome is unknown): the client
-		// may retry, and one warning per burst is enough for the operator.
-		e = apperr.Overloaded(err)
-	case !ok:
+	if !ok {
 		e = &apperr.Error{Kind: apperr.KindInternal, Detail: "Internal Server Error", Err: err}
 	}
 	status := statusOf[e.Kind]
 	switch {
-	case down:
-		logDatabaseDown(r, err)
 	case e.Down != "":
+		// A dependency is away (the database's errors say so themselves):
+		// the client may retry, and one warning per burst is enough.
 		logDown(r, e)
 	case e.Kind == apperr.KindUnavailable:
 		// Overload is the designed answer to a burst, not a fault: warn, once.
@@ -215,8 +193,6 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	_ = JSON(w, status, Detail{Detail: e.Detail})
 }
 
-// routePattern is the matched chi route pattern, or "unmatched": logs never
-// carry the raw path, whose segments hold IINs.
 // Route is routePattern for code that runs once the handler returned (the
 // metrics, the access log): the pattern is final then, and it is joined
 // once per request.
@@ -231,6 +207,8 @@ func Route(r *http.Request) string {
 	return ri.route
 }
 
+// routePattern is the matched chi route pattern, or "unmatched": logs never
+// carry the raw path, whose segments hold IINs.
 func routePattern(r *http.Request) string {
 	if rc := chi.RouteContext(r.Context()); rc != nil {
 		if p := rc.RoutePattern(); p != "" {

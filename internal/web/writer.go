@@ -5,7 +5,7 @@ import (
 	"io"
 )
 
-// Writer is a pooled 64 KiB buffered writer onto w (the one Parts streams
+// Writer is a pooled 64 KiB buffered writer onto w (the one WriteParts streams
 // large bodies with), for handlers that write a body as they read it;
 // ReleaseWriter returns it once the handler is done with it.
 func Writer(w io.Writer) *bufio.Writer {

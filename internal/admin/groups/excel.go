@@ -8,7 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"platform/internal/admin/internal/shared"
 	"platform/internal/apperr"
 	"platform/internal/web"
 	"platform/internal/xlsx"
@@ -136,7 +135,7 @@ func parseRoster(r io.ReaderAt, size int64, progressEvery int, progress func(row
 				if utf8.RuneCountInString(desc) > web.MaxGroupDescription {
 					desc = string([]rune(desc)[:web.MaxGroupDescription]) // as POST /admin/groups/ caps it
 				}
-				out.GroupDesc = shared.Optional(desc)
+				out.GroupDesc = web.NullIfEmpty(desc)
 			}
 		}
 		iin, ok := cellIIN(at(cells, cols.iin))

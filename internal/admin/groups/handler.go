@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
-	"platform/internal/admin/internal/shared"
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/catalog"
@@ -94,13 +93,13 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	o := b.Root().Object()
-	name := shared.StrMax(o.Field("name"), groupNameMax)
-	desc := shared.OptStrMax(o.Field("description"), web.MaxGroupDescription)
+	name := o.Field("name").StrMax(groupNameMax)
+	desc := o.Field("description").OptStrMax(web.MaxGroupDescription)
 	if err := b.Err(); err != nil {
 		return err
 	}
 	g, err := h.repo.insertGroup(r.Context(), name, desc)
-	if db.IsUniqueViolation(err, shared.UniqueGroupName) {
+	if db.IsUniqueViolation(err, uniqueGroupName) {
 		return apperr.BadRequest(msgGroupTaken)
 	}
 	if err != nil {
@@ -142,7 +141,7 @@ func (h *Handler) pathGroup(r *http.Request) (catalog.Group, error) {
 
 // groupOr404 maps a missing group to the endpoint's 404.
 func groupOr404(g catalog.Group, err error) (catalog.Group, error) {
-	if errors.Is(err, shared.ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return catalog.Group{}, apperr.NotFound(msgGroupNotFound)
 	}
 	return g, err
@@ -264,7 +263,7 @@ func (h *Handler) purgeGroup(r *http.Request, withUsers bool) (catalog.Group, in
 		g catalog.Group
 		n int
 	)
-	err = shared.PurgeTx(ctx, h.pool, h.store, h.jobs, func(tx pgx.Tx) (purge.Files, error) {
+	err = jobs.PurgeTx(ctx, h.pool, h.store, h.jobs, func(tx pgx.Tx) (purge.Files, error) {
 		repo := newRepo(tx)
 		// Locked first: concurrent member additions wait, then find no group.
 		var err error

@@ -13,7 +13,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"platform/internal/admin/internal/shared"
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/storage"
@@ -51,7 +50,7 @@ func (h *Handler) importGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	part, err := shared.FilePart(up, "file")
+	part, err := up.NextFile("file")
 	if err != nil {
 		return err
 	}
@@ -194,7 +193,7 @@ func (h *Handler) importJob(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	job, err := h.repo.importJob(r.Context(), id)
-	if errors.Is(err, shared.ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return apperr.NotFound(msgImportNotFound)
 	}
 	if err != nil {

@@ -88,7 +88,8 @@ func (w *importWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) err
 		return nil
 	}
 	detail, permanent := msgInternal, false
-	if e, ok := apperr.As(err); ok && e.Kind != apperr.KindInternal {
+	// A 503 (the database away, its pool busy) is passing, so retried.
+	if e, ok := apperr.As(err); ok && e.Kind != apperr.KindInternal && e.Kind != apperr.KindUnavailable {
 		detail, permanent = e.Detail, true
 	} else if ctx.Err() != nil {
 		detail = msgImportStopped

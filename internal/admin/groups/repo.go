@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"platform/internal/admin/internal/shared"
 	"platform/internal/auth"
 	"platform/internal/catalog"
 	"platform/internal/db"
@@ -22,26 +21,29 @@ type repo struct {
 
 func newRepo(q db.DBTX) *repo { return &repo{db: q} }
 
+// errNotFound marks a missing row; handlers answer their endpoint's own 404 text.
+var errNotFound = errors.New("admin: not found")
+
+// uniqueGroupName is the unique constraint whose violation is the taken name's 400.
+const uniqueGroupName = "groups_name_key"
+
 // insertGroup creates a group.
 func (r *repo) insertGroup(ctx context.Context, name string, desc *string) (catalog.Group, error) {
 	const q = `INSERT INTO groups (name, description) VALUES ($1, $2) RETURNING id, name, description`
-	rows, err := r.db.Query(ctx, q, name, desc)
-	return shared.One[catalog.Group](rows, err, "insert group")
+	return db.One[catalog.Group](ctx, r.db, "admin: insert group", errNotFound, q, name, desc)
 }
 
 // listGroups reads the page of groups by id (paged in SQL).
 func (r *repo) listGroups(ctx context.Context, p web.Page) ([]catalog.Group, error) {
 	const q = `SELECT id, name, description FROM groups WHERE id > $3 ORDER BY id LIMIT $1 OFFSET $2`
-	rows, err := r.db.Query(ctx, q, p.Limit, p.Offset, p.AfterID)
-	return shared.All[catalog.Group](rows, err, "list groups")
+	return db.All[catalog.Group](ctx, r.db, "admin: list groups", q, p.Limit, p.Offset, p.AfterID)
 }
 
 // groupByID reads a group; lock is "", "FOR SHARE" or "FOR UPDATE" (a
 // constant chosen by the caller, never input).
 func (r *repo) groupByID(ctx context.Context, id int32, lock string) (catalog.Group, error) {
 	q := `SELECT id, name, description FROM groups WHERE id = $1 ` + lock
-	rows, err := r.db.Query(ctx, q, id)
-	return shared.One[catalog.Group](rows, err, "load group")
+	return db.One[catalog.Group](ctx, r.db, "admin: load group", errNotFound, q, id)
 }
 
 // linkUsers adds the existing users among ids to the group; existing links
@@ -53,14 +55,18 @@ func (r *repo) linkUsers(ctx context.Context, groupID int32, ids []int32) error 
 INSERT INTO user_group (user_id, group_id)
 SELECT u.id, $1 FROM users u WHERE u.id = ANY($2) FOR KEY SHARE
 ON CONFLICT DO NOTHING`
-	_, err := shared.Exec(ctx, r.db, "link users", q, groupID, ids)
-	return err
+	if _, err := r.db.Exec(ctx, q, groupID, ids); err != nil {
+		return fmt.Errorf("admin: link users: %w", err)
+	}
+	return nil
 }
 
 // unlinkUser removes a membership (a no-op for a non-member).
 func (r *repo) unlinkUser(ctx context.Context, groupID, userID int32) error {
-	_, err := shared.Exec(ctx, r.db, "unlink user", `DELETE FROM user_group WHERE group_id = $1 AND user_id = $2`, groupID, userID)
-	return err
+	if _, err := r.db.Exec(ctx, `DELETE FROM user_group WHERE group_id = $1 AND user_id = $2`, groupID, userID); err != nil {
+		return fmt.Errorf("admin: unlink user: %w", err)
+	}
+	return nil
 }
 
 // groupMembers reads the group's users by id.
@@ -70,8 +76,7 @@ SELECT u.id, u.iin, u.full_name, u.phone, u.role::text AS role, u.photo
 FROM users u JOIN user_group ug ON ug.user_id = u.id
 WHERE ug.group_id = $1
 ORDER BY u.id`
-	rows, err := r.db.Query(ctx, q, groupID)
-	return shared.All[auth.User](rows, err, "group members")
+	return db.All[auth.User](ctx, r.db, "admin: group members", q, groupID)
 }
 
 // memberIDs reads the ids of the group's members whose role is not except.
@@ -80,13 +85,9 @@ func (r *repo) memberIDs(ctx context.Context, groupID int32, except auth.Role) (
 SELECT u.id FROM users u JOIN user_group ug ON ug.user_id = u.id
 WHERE ug.group_id = $1 AND u.role::text <> $2
 ORDER BY u.id`
-	rows, err := r.db.Query(ctx, q, groupID, string(except))
+	ids, err := db.All[int32](ctx, r.db, "admin: member ids", q, groupID, string(except))
 	if err != nil {
-		return nil, fmt.Errorf("admin: member ids: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		return nil, fmt.Errorf("admin: member ids: %w", err)
+		return nil, err
 	}
 	return ids, nil
 }
@@ -94,13 +95,9 @@ ORDER BY u.id`
 // existingIINs is the set of the IINs that already belong to users.
 func (r *repo) existingIINs(ctx context.Context, iins []string) (map[string]bool, error) {
 	const q = `SELECT iin FROM users WHERE iin = ANY($1)`
-	rows, err := r.db.Query(ctx, q, iins)
+	taken, err := db.All[string](ctx, r.db, "admin: existing iins", q, iins)
 	if err != nil {
-		return nil, fmt.Errorf("admin: existing iins: %w", err)
-	}
-	taken, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("admin: existing iins: %w", err)
+		return nil, err
 	}
 	out := make(map[string]bool, len(taken))
 	for _, iin := range taken {
@@ -130,13 +127,9 @@ INSERT INTO users (full_name, iin, role, hashed_password, must_change_password)
 SELECT n, i, 'student', p, true FROM unnest($1::text[], $2::text[], $3::text[]) AS t(n, i, p)
 ON CONFLICT (iin) DO NOTHING
 RETURNING iin`
-	rows, err := r.db.Query(ctx, insertUsers, names, iins, hashes)
+	inserted, err := db.All[string](ctx, r.db, "admin: import users", insertUsers, names, iins, hashes)
 	if err != nil {
-		return nil, fmt.Errorf("admin: import users: %w", err)
-	}
-	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("admin: import users: %w", err)
+		return nil, err
 	}
 	made := make(map[string]bool, len(inserted))
 	for _, iin := range inserted {
@@ -205,8 +198,10 @@ VALUES ('queued', $1, $2, now() AT TIME ZONE 'UTC') RETURNING id`
 
 // setImportJob records the River job that runs import id.
 func (r *repo) setImportJob(ctx context.Context, id int32, jobID int64) error {
-	_, err := shared.Exec(ctx, r.db, "set import job", `UPDATE import_jobs SET job_id = $2 WHERE id = $1`, id, jobID)
-	return err
+	if _, err := r.db.Exec(ctx, `UPDATE import_jobs SET job_id = $2 WHERE id = $1`, id, jobID); err != nil {
+		return fmt.Errorf("admin: set import job: %w", err)
+	}
+	return nil
 }
 
 // claimImport marks import id running for the given attempt; false when it
@@ -247,15 +242,19 @@ UPDATE import_jobs SET status = 'done', result = $2, error = NULL, finished_at =
     credentials = $3,
     credentials_until = CASE WHEN $3::bytea IS NULL THEN NULL ELSE now() AT TIME ZONE 'UTC' + make_interval(secs => $4) END
 WHERE id = $1`
-	_, err = shared.Exec(ctx, r.db, "complete import", q, id, body, sealed, credentialsTTL.Seconds())
-	return err
+	if _, err := r.db.Exec(ctx, q, id, body, sealed, credentialsTTL.Seconds()); err != nil {
+		return fmt.Errorf("admin: complete import: %w", err)
+	}
+	return nil
 }
 
 // requeueImport records a failed attempt that will be retried.
 func (r *repo) requeueImport(ctx context.Context, id int32, detail string) error {
 	const q = `UPDATE import_jobs SET status = 'queued', error = $2 WHERE id = $1 AND status IN ('queued', 'running')`
-	_, err := shared.Exec(ctx, r.db, "requeue import", q, id, detail)
-	return err
+	if _, err := r.db.Exec(ctx, q, id, detail); err != nil {
+		return fmt.Errorf("admin: requeue import: %w", err)
+	}
+	return nil
 }
 
 // credentials reads import id's sealed one-time passwords while kept (nil
@@ -321,13 +320,11 @@ FROM import_jobs j LEFT JOIN river_job r ON r.id = j.job_id`
 
 // importJob reads one import job.
 func (r *repo) importJob(ctx context.Context, id int32) (importJobOut, error) {
-	rows, err := r.db.Query(ctx, importSelect+` WHERE j.id = $1`, id)
-	return shared.One[importJobOut](rows, err, "load import")
+	return db.One[importJobOut](ctx, r.db, "admin: load import", errNotFound, importSelect+` WHERE j.id = $1`, id)
 }
 
 // recentImports reads the newest import jobs (at most n), by id.
 func (r *repo) recentImports(ctx context.Context, n int) ([]importJobOut, error) {
 	q := importSelect + ` WHERE j.id IN (SELECT id FROM import_jobs ORDER BY id DESC LIMIT $1) ORDER BY j.id`
-	rows, err := r.db.Query(ctx, q, n)
-	return shared.All[importJobOut](rows, err, "list imports")
+	return db.All[importJobOut](ctx, r.db, "admin: list imports", q, n)
 }

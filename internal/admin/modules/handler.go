@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"platform/internal/admin/internal/shared"
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/catalog"
@@ -57,9 +56,9 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	o := b.Root().Object()
-	title := shared.StrMax(o.Field("title"), titleMax)
-	course := shared.OptStrMax(o.Field("course"), courseMax)
-	desc := shared.OptStrMax(o.Field("description"), web.MaxModuleDescription)
+	title := o.Field("title").StrMax(titleMax)
+	course := o.Field("course").OptStrMax(courseMax)
+	desc := o.Field("description").OptStrMax(web.MaxModuleDescription)
 	if err := b.Err(); err != nil {
 		return err
 	}
@@ -161,15 +160,15 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	o := b.Root().Object()
 	u := moduleUpdate{SetTitle: o.Has("title"), SetCourse: o.Has("course"), SetDesc: o.Has("description")}
 	if u.SetTitle {
-		u.Title = shared.StrMax(o.Field("title"), titleMax)
+		u.Title = o.Field("title").StrMax(titleMax)
 	}
-	u.Course = shared.OptStrMax(o.Field("course"), courseMax)
-	u.Desc = shared.OptStrMax(o.Field("description"), web.MaxModuleDescription)
+	u.Course = o.Field("course").OptStrMax(courseMax)
+	u.Desc = o.Field("description").OptStrMax(web.MaxModuleDescription)
 	if err := b.Err(); err != nil {
 		return err
 	}
 	m, err := h.repo.updateModule(r.Context(), id, u)
-	if errors.Is(err, shared.ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return apperr.NotFound(msgModuleNotFound)
 	}
 	if err != nil {
@@ -186,7 +185,7 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	err = shared.PurgeTx(ctx, h.pool, h.store, h.jobs, func(tx pgx.Tx) (purge.Files, error) {
+	err = jobs.PurgeTx(ctx, h.pool, h.store, h.jobs, func(tx pgx.Tx) (purge.Files, error) {
 		if err := newRepo(tx).moduleExists(ctx, id, "FOR UPDATE"); err != nil {
 			return purge.Files{}, err
 		}
@@ -208,7 +207,7 @@ func (h *Handler) createSubject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	title := shared.TrimmedStr(b.Root().Object().Field("title"), 1, titleMax)
+	title := b.Root().Object().Field("title").TrimmedStr(1, titleMax)
 	if err := b.Err(); err != nil {
 		return err
 	}
@@ -240,7 +239,7 @@ func (h *Handler) deleteSubject(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	err = shared.PurgeTx(ctx, h.pool, h.store, h.jobs, func(tx pgx.Tx) (purge.Files, error) {
+	err = jobs.PurgeTx(ctx, h.pool, h.store, h.jobs, func(tx pgx.Tx) (purge.Files, error) {
 		if err := newRepo(tx).lockSubject(ctx, id); err != nil {
 			return purge.Files{}, err
 		}

@@ -2,13 +2,11 @@ package modules
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
-	"platform/internal/admin/internal/shared"
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/catalog"
@@ -23,17 +21,19 @@ type repo struct {
 
 func newRepo(q db.DBTX) *repo { return &repo{db: q} }
 
+// errNotFound marks a missing row; handlers answer their endpoint's own 404 text.
+var errNotFound = errors.New("admin: not found")
+
 // insertModule creates a module dated now (UTC wall clock, naive column).
 func (r *repo) insertModule(ctx context.Context, title string, course, desc *string) (catalog.ModuleBrief, error) {
 	const q = `
 INSERT INTO modules (title, course, description, created_at)
 VALUES ($1, $2, $3, now() AT TIME ZONE 'UTC')
 RETURNING id, title, course, description, created_at`
-	rows, err := r.db.Query(ctx, q, title, course, desc)
-	return shared.One[catalog.ModuleBrief](rows, err, "insert module")
+	return db.One[catalog.ModuleBrief](ctx, r.db, "admin: insert module", errNotFound, q, title, course, desc)
 }
 
-// updateModule changes the present fields; shared.ErrNotFound when no such module.
+// updateModule changes the present fields; errNotFound when no such module.
 func (r *repo) updateModule(ctx context.Context, id int32, u moduleUpdate) (catalog.ModuleBrief, error) {
 	const q = `
 UPDATE modules SET
@@ -42,20 +42,21 @@ UPDATE modules SET
     description = CASE WHEN $6 THEN $7 ELSE description END
 WHERE id = $1
 RETURNING id, title, course, description, created_at`
-	rows, err := r.db.Query(ctx, q, id, u.SetTitle, u.Title, u.SetCourse, u.Course, u.SetDesc, u.Desc)
-	return shared.One[catalog.ModuleBrief](rows, err, "update module")
+	return db.One[catalog.ModuleBrief](ctx, r.db, "admin: update module", errNotFound, q, id, u.SetTitle, u.Title, u.SetCourse, u.Course, u.SetDesc, u.Desc)
 }
 
 // moduleExists checks the module exists (404 "Модуль не найден" otherwise),
 // optionally locking it ("", "FOR UPDATE", "FOR NO KEY UPDATE": constants
 // of the caller, never input).
 func (r *repo) moduleExists(ctx context.Context, id int32, lock string) error {
-	return shared.RequireRow(ctx, r.db, "load module", msgModuleNotFound, `SELECT 1 FROM modules WHERE id = $1 `+lock, id)
+	_, err := db.One[int32](ctx, r.db, "admin: load module", apperr.NotFound(msgModuleNotFound), `SELECT 1 FROM modules WHERE id = $1 `+lock, id)
+	return err
 }
 
 // lockSubject locks the subject for deletion (404 "Предмет не найден" when missing).
 func (r *repo) lockSubject(ctx context.Context, id int32) error {
-	return shared.RequireRow(ctx, r.db, "lock subject", msgSubjectNotFound, `SELECT 1 FROM subjects WHERE id = $1 FOR UPDATE`, id)
+	_, err := db.One[int32](ctx, r.db, "admin: lock subject", apperr.NotFound(msgSubjectNotFound), `SELECT 1 FROM subjects WHERE id = $1 FOR UPDATE`, id)
+	return err
 }
 
 // treeChunk is how many modules moduleTrees loads per round of statements:
@@ -76,13 +77,9 @@ type treePart struct {
 // statements (four withTeachers) bounded by its module ids.
 func (r *repo) moduleTrees(ctx context.Context, p web.Page, withTeachers bool, fn func(treePart) error) error {
 	const qi = `SELECT id FROM modules WHERE id > $3 ORDER BY id LIMIT $1 OFFSET $2`
-	rows, err := r.db.Query(ctx, qi, p.Limit, p.Offset, p.AfterID)
+	ids, err := db.All[int32](ctx, r.db, "admin: list modules", qi, p.Limit, p.Offset, p.AfterID)
 	if err != nil {
-		return fmt.Errorf("admin: list modules: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		return fmt.Errorf("admin: list modules: %w", err)
+		return err
 	}
 	for len(ids) > 0 {
 		chunk := ids[:min(treeChunk, len(ids))]
@@ -101,14 +98,12 @@ func (r *repo) moduleTrees(ctx context.Context, p web.Page, withTeachers bool, f
 // treePart loads the modules of ids with their subjects and lessons.
 func (r *repo) treePart(ctx context.Context, ids []int32, withTeachers bool) (treePart, error) {
 	const qm = `SELECT id, title, course, description, created_at FROM modules WHERE id = ANY($1) ORDER BY id`
-	rows, err := r.db.Query(ctx, qm, ids)
-	modules, err := shared.All[catalog.ModuleBrief](rows, err, "list modules")
+	modules, err := db.All[catalog.ModuleBrief](ctx, r.db, "admin: list modules", qm, ids)
 	if err != nil {
 		return treePart{}, err
 	}
 	const qs = `SELECT id, title, module_id, teacher_id FROM subjects WHERE module_id = ANY($1) ORDER BY id`
-	rows, err = r.db.Query(ctx, qs, ids)
-	subjects, err := shared.All[subjectLessons](rows, err, "list subjects")
+	subjects, err := db.All[subjectLessons](ctx, r.db, "admin: list subjects", qs, ids)
 	if err != nil {
 		return treePart{}, err
 	}
@@ -136,8 +131,7 @@ ORDER BY id`
 SELECT id, iin, full_name, phone, role::text AS role, photo FROM users
 WHERE id = ANY($1)
 ORDER BY id`
-		rows, err = r.db.Query(ctx, qt, teacherIDs)
-		teachers, err := shared.All[auth.User](rows, err, "subject teachers")
+		teachers, err := db.All[auth.User](ctx, r.db, "admin: subject teachers", qt, teacherIDs)
 		if err != nil {
 			return treePart{}, err
 		}
@@ -187,13 +181,9 @@ func (r *repo) attachLessons(ctx context.Context, sql string, ids []int32, subje
 // (an adopted database may use "C").
 func (r *repo) insertSubject(ctx context.Context, moduleID int32, title string) (catalog.Subject, error) {
 	const dup = `SELECT title FROM subjects WHERE module_id = $1`
-	rows, err := r.db.Query(ctx, dup, moduleID)
+	titles, err := db.All[string](ctx, r.db, "admin: subject duplicate", dup, moduleID)
 	if err != nil {
-		return catalog.Subject{}, fmt.Errorf("admin: subject duplicate: %w", err)
-	}
-	titles, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return catalog.Subject{}, fmt.Errorf("admin: subject duplicate: %w", err)
+		return catalog.Subject{}, err
 	}
 	folded := strings.ToLower(title)
 	if slices.ContainsFunc(titles, func(t string) bool { return strings.ToLower(t) == folded }) {
@@ -202,6 +192,5 @@ func (r *repo) insertSubject(ctx context.Context, moduleID int32, title string) 
 	const q = `
 INSERT INTO subjects (module_id, title) VALUES ($1, $2)
 RETURNING id, title, module_id, teacher_id`
-	rows, err = r.db.Query(ctx, q, moduleID, title)
-	return shared.One[catalog.Subject](rows, err, "insert subject")
+	return db.One[catalog.Subject](ctx, r.db, "admin: insert subject", errNotFound, q, moduleID, title)
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 
-	"platform/internal/admin/internal/shared"
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/db"
@@ -80,7 +79,7 @@ func (h *Handler) userByIIN(w http.ResponseWriter, r *http.Request) error {
 		return apperr.TooManyRequests(fmt.Sprintf("Слишком много запросов поиска по ИИН. Повторите через %d с.", wait), wait)
 	}
 	u, err := h.repo.userOutByIIN(r.Context(), chi.URLParam(r, "iin"))
-	if errors.Is(err, shared.ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return apperr.NotFound(msgUserNotFound)
 	}
 	if err != nil {
@@ -108,11 +107,11 @@ func (h *Handler) updatePhone(w http.ResponseWriter, r *http.Request) error {
 	if ok, wait := h.phones.Allow(me.ID); !ok {
 		return apperr.TooManyRequests(fmt.Sprintf("Слишком много попыток сменить телефон. Повторите через %d с.", wait), wait)
 	}
-	u, err := h.repo.setPhone(r.Context(), me.ID, shared.Optional(phone))
+	u, err := h.repo.setPhone(r.Context(), me.ID, web.NullIfEmpty(phone))
 	switch {
-	case db.IsUniqueViolation(err, shared.UniqueUserPhone):
+	case db.IsUniqueViolation(err, uniquePhone):
 		return apperr.BadRequest(msgPhoneTaken)
-	case errors.Is(err, shared.ErrNotFound):
+	case errors.Is(err, errNotFound):
 		return apperr.NotFound(msgUserNotFound)
 	case err != nil:
 		return err
@@ -130,7 +129,7 @@ func (h *Handler) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	part, err := shared.FilePart(up, "photo")
+	part, err := up.NextFile("photo")
 	if err != nil {
 		return err
 	}
@@ -163,7 +162,7 @@ func (h *Handler) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
 		if !db.CommitUnknown(err) { // else the orphan reconciler decides
 			h.store.Remove(ctx, rel)
 		}
-		if errors.Is(err, shared.ErrNotFound) {
+		if errors.Is(err, errNotFound) {
 			return apperr.NotFound(msgUserNotFound)
 		}
 		return err
@@ -211,7 +210,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return apperr.BadRequest(msgSamePassword)
 	}
 	// The session making the change keeps working; every other one ends.
-	if err := shared.SetPassword(ctx, h.hasher, h.pool, me.IIN, newPw, auth.SessionFrom(ctx)); err != nil {
+	if err := auth.SetPassword(ctx, h.hasher, h.pool, me.IIN, newPw, auth.SessionFrom(ctx), errNotFound); err != nil {
 		return err
 	}
 	return web.OK(w, message{Message: msgPasswordChanged})

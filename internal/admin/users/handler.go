@@ -11,7 +11,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 
-	"platform/internal/admin/internal/shared"
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/db"
@@ -54,12 +53,12 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	o := b.Root().Object()
 	var nu newUser
 	nu.IIN, _ = o.Field("iin").IIN()
-	nu.FullName = shared.TrimmedStr(o.Field("full_name"), 1, 255)
+	nu.FullName = o.Field("full_name").TrimmedStr(1, 255)
 	phone := o.Field("phone")
 	if p, ok := phone.OptStr(); ok && p != nil {
 		trimmed := strings.TrimSpace(*p)
 		phone.MaxLen(trimmed, 20)
-		nu.Phone = shared.Optional(trimmed)
+		nu.Phone = web.NullIfEmpty(trimmed)
 	}
 	nu.Role = role(o.Field("role"))
 	nu.Password, _ = o.Field("password").Str()
@@ -85,9 +84,9 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	u, err := h.repo.insertUser(ctx, nu, hash)
 	switch {
-	case db.IsUniqueViolation(err, shared.UniqueUserIIN):
+	case db.IsUniqueViolation(err, uniqueIIN):
 		return apperr.BadRequest(msgIINTaken)
-	case db.IsUniqueViolation(err, shared.UniqueUserPhone):
+	case db.IsUniqueViolation(err, uniquePhone):
 		return apperr.BadRequest(msgUserPhoneTaken)
 	case err != nil:
 		return err
@@ -126,9 +125,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	iin := chi.URLParam(r, "iin")
-	err := shared.PurgeTx(ctx, h.pool, h.store, h.jobs, func(tx pgx.Tx) (purge.Files, error) {
+	err := jobs.PurgeTx(ctx, h.pool, h.store, h.jobs, func(tx pgx.Tx) (purge.Files, error) {
 		u, err := newRepo(tx).lockUserByIIN(ctx, iin)
-		if errors.Is(err, shared.ErrNotFound) {
+		if errors.Is(err, errNotFound) {
 			return purge.Files{}, apperr.NotFound(msgUserNotFound)
 		}
 		if err != nil {
@@ -160,13 +159,13 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	// Looked up first so an unknown IIN costs no bcrypt.
-	if err := h.repo.userExists(ctx, iin); errors.Is(err, shared.ErrNotFound) {
+	if err := h.repo.userExists(ctx, iin); errors.Is(err, errNotFound) {
 		return apperr.NotFound(msgUserNotFound)
 	} else if err != nil {
 		return err
 	}
-	err = shared.SetPassword(ctx, h.hasher, h.pool, iin, pw, auth.Session{})
-	if errors.Is(err, shared.ErrNotFound) {
+	err = auth.SetPassword(ctx, h.hasher, h.pool, iin, pw, auth.Session{}, errNotFound)
+	if errors.Is(err, errNotFound) {
 		return apperr.NotFound(msgUserNotFound)
 	}
 	if err != nil {

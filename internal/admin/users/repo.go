@@ -2,11 +2,11 @@ package users
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
-	"platform/internal/admin/internal/shared"
 	"platform/internal/auth"
 	"platform/internal/db"
 	"platform/internal/web"
@@ -19,12 +19,18 @@ type repo struct {
 
 func newRepo(q db.DBTX) *repo { return &repo{db: q} }
 
-// userExists reports a user with the IIN (shared.ErrNotFound when none).
+// errNotFound marks a missing row; handlers answer their endpoint's own 404 text.
+var errNotFound = errors.New("admin: not found")
+
+// The unique constraints whose violations become the contract's 400s.
+const (
+	uniqueIIN   = "ix_users_iin"
+	uniquePhone = "users_phone_key"
+)
+
+// userExists reports a user with the IIN (errNotFound when none).
 func (r *repo) userExists(ctx context.Context, iin string) error {
-	found, err := shared.Exec(ctx, r.db, "load user by iin", `SELECT 1 FROM users WHERE iin = $1`, iin)
-	if err == nil && !found {
-		err = shared.ErrNotFound
-	}
+	_, err := db.One[int32](ctx, r.db, "admin: load user by iin", errNotFound, `SELECT 1 FROM users WHERE iin = $1`, iin)
 	return err
 }
 
@@ -39,7 +45,7 @@ func (r *repo) eachUser(ctx context.Context, p web.Page, fn func(auth.User) erro
 	}
 	defer rows.Close()
 	for rows.Next() {
-		u, err := pgx.RowToStructByNameLax[auth.User](rows)
+		u, err := pgx.RowToStructByName[auth.User](rows)
 		if err != nil {
 			return fmt.Errorf("admin: list users: %w", err)
 		}
@@ -70,8 +76,7 @@ func (r *repo) insertUser(ctx context.Context, nu newUser, hash string) (auth.Us
 INSERT INTO users (full_name, iin, role, phone, hashed_password)
 VALUES ($1, $2, $3::userrole, $4, $5)
 RETURNING id, iin, full_name, phone, role::text AS role, photo`
-	rows, err := r.db.Query(ctx, q, nu.FullName, nu.IIN, string(nu.Role), nu.Phone, hash)
-	return shared.One[auth.User](rows, err, "insert user")
+	return db.One[auth.User](ctx, r.db, "admin: insert user", errNotFound, q, nu.FullName, nu.IIN, string(nu.Role), nu.Phone, hash)
 }
 
 // lockUserByIIN reads the user with the IIN and locks the row until the
@@ -79,6 +84,5 @@ RETURNING id, iin, full_name, phone, role::text AS role, photo`
 // and the delete.
 func (r *repo) lockUserByIIN(ctx context.Context, iin string) (auth.User, error) {
 	const q = `SELECT id, iin, full_name, phone, role::text AS role, photo FROM users WHERE iin = $1 FOR UPDATE`
-	rows, err := r.db.Query(ctx, q, iin)
-	return shared.One[auth.User](rows, err, "lock user")
+	return db.One[auth.User](ctx, r.db, "admin: lock user", errNotFound, q, iin)
 }

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"strings"
-	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -22,34 +19,6 @@ var ErrCommitUnknown = errors.New("db: commit outcome unknown")
 
 // CommitUnknown reports whether err is a commit whose outcome is unknown.
 func CommitUnknown(err error) bool { return errors.Is(err, ErrCommitUnknown) }
-
-// SQLSTATEs of a server that is going away or not accepting work yet.
-var unavailableCodes = map[string]bool{
-	"57P01": true, // admin_shutdown
-	"57P02": true, // crash_shutdown
-	"57P03": true, // cannot_connect_now (starting up, in recovery)
-	"53300": true, // too_many_connections
-}
-
-// Unavailable reports whether err says the database cannot be reached or is
-// not serving (refused, reset, shut down, recovering): a condition the client
-// may retry after, answered 503 rather than 500 (API.md §0.4).
-func Unavailable(err error) bool {
-	if err == nil {
-		return false
-	}
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return unavailableCodes[pg.Code] || strings.HasPrefix(pg.Code, "08")
-	}
-	var ce *pgconn.ConnectError
-	var ne net.Error
-	return errors.As(err, &ce) || errors.As(err, &ne) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) ||
-		errors.Is(err, pgconn.ErrConnClosed) // how pgx reports a socket that went away mid-query
-}
 
 // beginner is what runTx needs from a connection.
 type beginner interface {
