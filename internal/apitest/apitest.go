@@ -30,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"platform/internal/admin/groups"
+	"platform/internal/apitest/await"
 	"platform/internal/auth"
 	"platform/internal/db"
 	"platform/internal/jobs"
@@ -209,6 +210,8 @@ func NewWith(t testing.TB, o Options) *Env {
 	} else {
 		env.Server = httptest.NewServer(h)
 	}
+	// A hanging handler fails its request (and test) instead of the package.
+	env.Server.Client().Timeout = 2 * await.Within
 	// Runs after the server has closed, so no request is in flight: a
 	// connection still acquired means rows left open somewhere.
 	t.Cleanup(func() {

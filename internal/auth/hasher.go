@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,73 +28,54 @@ type HasherConfig struct {
 // Hasher runs every bcrypt hash and verification in at most Slots
 // concurrent workers (API.md §0.5.5). Admission is by expected wait, not by
 // queue length: each job's time is estimated from a moving average of
-// measured hashes of its cost, and an interactive caller is refused
-// with the 503 only when the work the scheduler would run before it exceeds
-// MaxWait. Interactive work (logins, password changes) is served before
-// bulk work (an import's default passwords, see Bulk); among interactive
-// callers, each client address has its own FIFO queue and the queues are
-// served round robin, so a flood from one address waits behind itself
-// while everyone else keeps a short wait.
+// measured operations of its cost, and an interactive caller is refused
+// with the 503 when the work served before it exceeds MaxWait. Fair share:
+// an interactive job's turn is one past its address's last waiting job (or
+// the turn being served), and jobs run by turn, then arrival — round robin
+// between addresses, so a flood from one address waits behind itself.
+// Bulk work (an import's default passwords, see Bulk) has the last turn: it
+// runs only when no interactive job waits.
 type Hasher struct {
 	cost, defaultCost, slots int
 	maxWait                  time.Duration
-
-	verifications atomic.Int64
+	dummy                    []byte // a hash at BCRYPT_COST for unknown users (VerifyDummy)
+	waited                   func(time.Duration)
+	verifications            atomic.Int64
 
 	mu      sync.Mutex
-	busy    int                     // slots in use
-	running time.Duration           // estimated work of the jobs in the slots
-	clients map[string]*clientQueue // interactive queues with waiting jobs
-	ring    []*clientQueue          // the same queues in round-robin order
-	next    int                     // ring index served next
-	bulk    []*job                  // bulk jobs, FIFO
-	round   float64                 // seconds per bcrypt round, from the start-up calibration
-	avg     map[int]float64         // moving average of measured seconds per operation, by cost
-
-	dummy []byte // a hash at BCRYPT_COST for unknown users (VerifyDummy)
-
-	// waited, when set, observes each operation's wait for a slot (metrics).
-	waited func(time.Duration)
+	busy    int             // slots in use
+	running time.Duration   // estimated work of the jobs in the slots
+	queue   []*job          // waiting jobs, in arrival order
+	turn    int             // turn of the interactive job dispatched last
+	avg     map[int]float64 // moving average of measured seconds per operation, by cost
 }
 
 // job is one bcrypt operation waiting for or holding a slot.
 type job struct {
-	est     time.Duration
-	ready   chan struct{} // closed when the job gets a slot
-	queue   *clientQueue  // nil for bulk jobs
-	granted bool
+	client string
+	turn   int // bulkTurn for bulk work
+	est    time.Duration
+	ready  chan struct{} // closed when the job gets its slot
 }
 
-// clientQueue is one client address's FIFO of waiting interactive jobs.
-type clientQueue struct {
-	addr string
-	jobs []*job
-}
+const (
+	bulkTurn   = math.MaxInt
+	ewmaWeight = 0.2 // of the newest measurement in the moving average
+)
 
-// ewmaWeight is the weight of the newest measurement in the moving average.
-const ewmaWeight = 0.2
-
-// NewHasher returns a Hasher. The first estimate of a bcrypt round comes
-// from one hash at the minimum cost (about a millisecond); measured hashes
-// refine it from then on.
+// NewHasher returns a Hasher. The dummy hash it makes at BCRYPT_COST (here
+// rather than in the first unknown login, whose time it would double) is
+// also the first measurement.
 func NewHasher(c HasherConfig) *Hasher {
-	h := &Hasher{cost: c.Cost, defaultCost: c.DefaultCost, slots: max(c.Slots, 1), maxWait: c.MaxWait,
-		clients: map[string]*clientQueue{}, avg: map[int]float64{}}
+	h := &Hasher{cost: c.Cost, defaultCost: c.DefaultCost, slots: max(c.Slots, 1), maxWait: c.MaxWait}
 	if h.defaultCost == 0 {
 		h.defaultCost = h.cost
 	}
 	start := time.Now()
-	_, _ = bcrypt.GenerateFromPassword([]byte("calibration"), bcrypt.MinCost)
-	h.round = time.Since(start).Seconds() / rounds(bcrypt.MinCost)
-	// Made once here (one hash at BCRYPT_COST) rather than by the first
-	// unknown login, whose measured time it would double.
 	h.dummy, _ = bcrypt.GenerateFromPassword([]byte("dummy password for unknown users"), h.cost)
+	h.avg = map[int]float64{h.cost: time.Since(start).Seconds()}
 	return h
 }
-
-// rounds is the work of one bcrypt operation at cost in units of one
-// key-expansion round: 2^cost rounds plus about one for the setup.
-func rounds(cost int) float64 { return math.Ldexp(1, cost) + 1 }
 
 // ObserveWait has fn called with each operation's wait for a slot; set it
 // before the Hasher is used.
@@ -103,11 +85,7 @@ func (h *Hasher) ObserveWait(fn func(time.Duration)) { h.waited = fn }
 func (h *Hasher) Pending() int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	n := h.busy + len(h.bulk)
-	for _, q := range h.ring {
-		n += len(q.jobs)
-	}
-	return int64(n)
+	return int64(h.busy + len(h.queue))
 }
 
 // Slots is the number of concurrent bcrypt workers.
@@ -126,23 +104,23 @@ func Bulk(ctx context.Context) context.Context { return context.WithValue(ctx, b
 func isBulk(ctx context.Context) bool { b, _ := ctx.Value(bulkKey{}).(bool); return b }
 
 // estimate is the expected duration of one operation at cost: the moving
-// average of that cost's measured operations, else the highest measured
-// cost's scaled by the work (cheap hashes carry a fixed overhead that would
-// inflate an estimate scaled up from them), else the start-up calibration.
+// average of that cost's measurements, else BCRYPT_COST's scaled by the
+// work (2^cost rounds plus about one for the setup). Scaling from the
+// dearest usual cost keeps the fixed overhead of cheap hashes out of it.
 // The caller holds mu.
 func (h *Hasher) estimate(cost int) time.Duration {
 	secs, ok := h.avg[cost]
 	if !ok {
-		secs = h.round * rounds(cost)
-		best := -1
-		for c := range h.avg {
-			best = max(best, c)
-		}
-		if best >= 0 {
-			secs = h.avg[best] * rounds(cost) / rounds(best)
-		}
+		secs = h.avg[h.cost] * (math.Ldexp(1, cost) + 1) / (math.Ldexp(1, h.cost) + 1)
 	}
 	return time.Duration(secs * float64(time.Second))
+}
+
+// checkEstimate is the expected duration of one verification at BCRYPT_COST.
+func (h *Hasher) checkEstimate() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.estimate(h.cost)
 }
 
 // admit queues a job for client (or as bulk work) or refuses it with the
@@ -150,135 +128,90 @@ func (h *Hasher) estimate(cost int) time.Duration {
 func (h *Hasher) admit(client string, bulk bool, cost, pad int, waited time.Duration) (*job, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	j := &job{est: h.estimate(cost), ready: make(chan struct{})}
+	j := &job{client: client, turn: bulkTurn, est: h.estimate(cost), ready: make(chan struct{})}
 	if pad > 0 {
 		j.est += h.estimate(pad)
 	}
-	if bulk {
-		h.bulk = append(h.bulk, j)
-		h.dispatch()
-		return j, nil
+	if !bulk {
+		var wait time.Duration
+		j.turn, wait = h.place(client)
+		if wait += waited; wait > h.maxWait {
+			return nil, overloaded("bcrypt queue", wait, h.maxWait)
+		}
 	}
-	if wait := waited + h.waitFor(client); wait > h.maxWait {
-		return nil, overloaded("bcrypt queue", wait, h.maxWait)
-	}
-	q := h.clients[client]
-	if q == nil {
-		q = &clientQueue{addr: client}
-		h.clients[client] = q
-		h.ring = append(h.ring, q)
-	}
-	j.queue = q
-	q.jobs = append(q.jobs, j)
+	h.queue = append(h.queue, j)
 	h.dispatch()
 	return j, nil
 }
 
-// waitFor is the expected wait of a new interactive job of client: the
-// running work, plus what round robin serves before it — the client's own
-// queue, and from every other queue at most one job per job of its own.
-// The caller holds mu.
-func (h *Hasher) waitFor(client string) time.Duration {
+// place is the turn and expected wait of a new interactive job of client:
+// the running work and every waiting job of an earlier or the same turn,
+// shared by the slots. The caller holds mu.
+func (h *Hasher) place(client string) (turn int, wait time.Duration) {
+	turn = h.turn + 1
+	for _, w := range h.queue {
+		if w.client == client && w.turn != bulkTurn {
+			turn = max(turn, w.turn+1)
+		}
+	}
+	if h.busy < h.slots {
+		return turn, 0 // a slot is free, so nothing waits
+	}
 	ahead := h.running
-	own := 0
-	if q := h.clients[client]; q != nil {
-		own = len(q.jobs)
-	}
-	for _, q := range h.ring {
-		n := len(q.jobs)
-		if q.addr != client {
-			n = min(n, own+1)
-		}
-		for _, j := range q.jobs[:n] {
-			ahead += j.est
+	for _, w := range h.queue {
+		if w.turn <= turn {
+			ahead += w.est
 		}
 	}
-	if h.busy < h.slots && ahead == h.running {
-		return 0 // a slot is free and nothing waits
-	}
-	return ahead / time.Duration(h.slots)
+	return turn, ahead / time.Duration(h.slots)
 }
 
-// dispatch hands free slots to waiting jobs: interactive queues round
-// robin, then bulk FIFO. The caller holds mu.
+// dispatch hands free slots to the waiting jobs of the lowest turn, first
+// come first. The caller holds mu.
 func (h *Hasher) dispatch() {
-	for h.busy < h.slots {
-		var j *job
-		switch {
-		case len(h.ring) > 0:
-			h.next %= len(h.ring)
-			q := h.ring[h.next]
-			j, q.jobs = q.jobs[0], q.jobs[1:]
-			if len(q.jobs) == 0 {
-				h.dropQueue(h.next) // the next queue moves into this index
-			} else {
-				h.next++
+	for h.busy < h.slots && len(h.queue) > 0 {
+		next := 0
+		for i, w := range h.queue {
+			if w.turn < h.queue[next].turn {
+				next = i
 			}
-		case len(h.bulk) > 0:
-			j, h.bulk = h.bulk[0], h.bulk[1:]
-		default:
-			return
+		}
+		j := h.queue[next]
+		h.queue = slices.Delete(h.queue, next, next+1)
+		if j.turn != bulkTurn {
+			h.turn = j.turn
 		}
 		h.busy++
 		h.running += j.est
-		j.granted = true
 		close(j.ready)
 	}
 }
 
-// dropQueue removes the empty queue at ring index i. The caller holds mu.
-func (h *Hasher) dropQueue(i int) {
-	delete(h.clients, h.ring[i].addr)
-	h.ring = append(h.ring[:i], h.ring[i+1:]...)
-	if i < h.next {
-		h.next--
+// dequeue takes j out of the queue and reports whether it was still
+// waiting (false: it holds a slot).
+func (h *Hasher) dequeue(j *job) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	i := slices.Index(h.queue, j)
+	if i >= 0 {
+		h.queue = slices.Delete(h.queue, i, i+1)
 	}
+	return i >= 0
 }
 
-// cancel takes a job that never got its slot out of its queue; a job granted
-// meanwhile gives the slot back. The caller holds mu.
-func (h *Hasher) cancel(j *job) {
-	if j.granted {
-		h.release(j, 0, 0)
-		return
-	}
-	if j.queue == nil {
-		for i, b := range h.bulk {
-			if b == j {
-				h.bulk = append(h.bulk[:i], h.bulk[i+1:]...)
-				return
-			}
-		}
-		return
-	}
-	q := j.queue
-	for i, w := range q.jobs {
-		if w == j {
-			q.jobs = append(q.jobs[:i], q.jobs[i+1:]...)
-			break
-		}
-	}
-	if len(q.jobs) == 0 {
-		for i, r := range h.ring {
-			if r == q {
-				h.dropQueue(i)
-				break
-			}
-		}
-	}
-}
-
-// release frees the job's slot and, when the job ran (took > 0), feeds its
-// measured time into its cost's moving average. The caller holds mu.
+// release frees j's slot and, when j ran (took > 0), feeds its measured
+// time into its cost's moving average.
 func (h *Hasher) release(j *job, took time.Duration, cost int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.busy--
 	h.running -= j.est
 	if took > 0 {
-		if old, ok := h.avg[cost]; ok {
-			h.avg[cost] = (1-ewmaWeight)*old + ewmaWeight*took.Seconds()
-		} else {
-			h.avg[cost] = took.Seconds()
+		old, ok := h.avg[cost]
+		if !ok {
+			old = took.Seconds()
 		}
+		h.avg[cost] = (1-ewmaWeight)*old + ewmaWeight*took.Seconds()
 	}
 	h.dispatch()
 }
@@ -319,23 +252,11 @@ func FairKey(addr string) string {
 	return p.String()
 }
 
-// checkEstimate is the expected duration of one verification at BCRYPT_COST.
-func (h *Hasher) checkEstimate() time.Duration {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.estimate(h.cost)
-}
-
 // run admits fn as one bcrypt operation at cost, waits for a slot while ctx
-// lives, runs it and measures it.
-func (h *Hasher) run(ctx context.Context, cost int, fn func()) error {
-	return h.runPadded(ctx, cost, 0, func() time.Duration { fn(); return 0 })
-}
-
-// runPadded is run for an operation that may pad itself with work at cost
-// pad (its estimate includes it); fn returns the time it spent padding,
-// which is left out of cost's moving average.
-func (h *Hasher) runPadded(ctx context.Context, cost, pad int, fn func() time.Duration) error {
+// lives, runs it and measures it. An operation that may pad itself with
+// work at cost pad has that in its estimate; fn returns the time it spent
+// padding, which is left out of cost's moving average.
+func (h *Hasher) run(ctx context.Context, cost, pad int, fn func() (padded time.Duration)) error {
 	bulk, waited := isBulk(ctx), waitedSince(ctx)
 	j, err := h.admit(FairKey(web.ClientIP(ctx)), bulk, cost, pad, waited)
 	if err != nil {
@@ -353,18 +274,12 @@ func (h *Hasher) runPadded(ctx context.Context, cost, pad int, fn func() time.Du
 	select {
 	case <-j.ready:
 	case <-ctx.Done():
-		h.mu.Lock()
-		h.cancel(j)
-		h.mu.Unlock()
+		if !h.dequeue(j) {
+			h.release(j, 0, 0)
+		}
 		return ctx.Err()
 	case <-expire:
-		h.mu.Lock()
-		granted := j.granted
-		if !granted {
-			h.cancel(j)
-		}
-		h.mu.Unlock()
-		if !granted {
+		if h.dequeue(j) {
 			return overloaded("bcrypt queue", h.maxWait, h.maxWait)
 		}
 	}
@@ -373,12 +288,7 @@ func (h *Hasher) runPadded(ctx context.Context, cost, pad int, fn func() time.Du
 	}
 	start := time.Now()
 	padded := time.Duration(0)
-	defer func() {
-		took := time.Since(start) - padded
-		h.mu.Lock()
-		h.release(j, took, cost)
-		h.mu.Unlock()
-	}()
+	defer func() { h.release(j, time.Since(start)-padded, cost) }()
 	padded = fn()
 	return nil
 }
@@ -402,8 +312,9 @@ func (h *Hasher) HashDefault(ctx context.Context, password string) (string, erro
 func (h *Hasher) hash(ctx context.Context, password string, cost int) (string, error) {
 	var out []byte
 	var herr error
-	if err := h.run(ctx, cost, func() {
+	if err := h.run(ctx, cost, 0, func() time.Duration {
 		out, herr = bcrypt.GenerateFromPassword(truncate(password), cost)
+		return 0
 	}); err != nil {
 		return "", err
 	}
@@ -443,7 +354,7 @@ func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error
 		pad = h.cost
 	}
 	var ok bool
-	err = h.runPadded(ctx, cost, pad, func() time.Duration {
+	err = h.run(ctx, cost, pad, func() time.Duration {
 		h.verifications.Add(1)
 		ok = bcrypt.CompareHashAndPassword([]byte(hash), truncate(password)) == nil
 		if ok || pad == 0 {
@@ -459,9 +370,10 @@ func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error
 // VerifyDummy spends one comparison against a fixed hash at BCRYPT_COST, so
 // logging in with an unknown IIN takes as long as with a known one (API.md §0.5.3).
 func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
-	return h.run(ctx, h.cost, func() {
+	return h.run(ctx, h.cost, 0, func() time.Duration {
 		h.verifications.Add(1)
 		_ = bcrypt.CompareHashAndPassword(h.dummy, truncate(password))
+		return 0
 	})
 }
 

@@ -17,15 +17,19 @@ import (
 // cost 4 is estimated at exactly one second.
 func testHasher(slots int, maxWait time.Duration) *Hasher {
 	h := NewHasher(HasherConfig{Cost: 4, DefaultCost: 4, Slots: slots, MaxWait: maxWait})
-	h.round = 1 / rounds(4)
+	h.avg[4] = 1
 	return h
 }
 
 // finish ends a job that got its slot, as run does after the hash.
-func (h *Hasher) finish(j *job) {
+func (h *Hasher) finish(j *job) { h.release(j, 0, 0) }
+
+// waitFor is the expected wait a new interactive job of client would get.
+func (h *Hasher) waitFor(client string) time.Duration {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.release(j, 0, 0)
+	_, wait := h.place(client)
+	return wait
 }
 
 func granted(j *job) bool {
@@ -57,8 +61,8 @@ func TestHasherWaitCanceled(t *testing.T) {
 	if _, err := h.Hash(ctx, "x"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("hash with a busy slot: %v, want the context's deadline", err)
 	}
-	if len(h.ring) != 0 || len(h.clients) != 0 {
-		t.Errorf("a canceled caller kept its queue place: %d queues", len(h.ring))
+	if h.Pending() != 1 {
+		t.Errorf("a canceled caller kept its queue place: %d pending, want the busy one", h.Pending())
 	}
 	h.finish(busy)
 	if _, err := h.Hash(context.Background(), "x"); err != nil {
@@ -109,8 +113,8 @@ func TestHasherExpectedWaitAndFairShare(t *testing.T) {
 		}
 		h.finish(j)
 	}
-	if h.busy != 0 || len(h.ring) != 0 || h.running != 0 {
-		t.Errorf("drained: busy %d, queues %d, running %s", h.busy, len(h.ring), h.running)
+	if h.Pending() != 0 || h.running != 0 {
+		t.Errorf("drained: %d pending, running %s", h.Pending(), h.running)
 	}
 }
 
@@ -142,16 +146,14 @@ func TestHasherBulkAfterInteractive(t *testing.T) {
 }
 
 // The moving average follows measured hashes of each cost; a cost never
-// measured is scaled from the highest one measured, never from cheap
-// hashes (whose fixed overhead would inflate it).
+// measured is scaled from BCRYPT_COST's, never from cheap hashes (whose
+// fixed overhead would inflate it).
 func TestHasherEstimateFollowsMeasurements(t *testing.T) {
 	t.Parallel()
 	h := testHasher(1, time.Minute)
+	h.cost, h.avg = 12, map[int]float64{} // BCRYPT_COST 12, nothing measured yet
 	measure := func(cost int, took time.Duration) {
-		j := mustAdmit(t, h, "", false)
-		h.mu.Lock()
-		h.release(j, took, cost)
-		h.mu.Unlock()
+		h.release(mustAdmit(t, h, "", false), took, cost)
 	}
 	for range 20 {
 		measure(12, 250*time.Millisecond)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"platform/internal/apitest/await"
 	"platform/internal/db"
 	"platform/internal/testdb"
 )
@@ -59,13 +60,13 @@ func (l *userLoader) gathered() int {
 
 func waitGathered(t *testing.T, l *userLoader, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for l.gathered() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d lookups gathered, want %d", l.gathered(), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	await.Until(t, func() bool { return l.gathered() >= n }, fmt.Sprintf("gathering %d lookups", n))
+}
+
+// waitLeader waits until the first lookup's statement is in flight.
+func waitLeader(t *testing.T, g *gatedDB) {
+	t.Helper()
+	await.Until(t, func() bool { return len(g.recorded()) > 0 }, "the leader's statement")
 }
 
 func insertUsers(t *testing.T, pool db.DBTX, iins ...string) {
@@ -100,9 +101,7 @@ func TestUserLoaderCoalesces(t *testing.T) {
 		u, err := l.UserByIIN(ctx, "100000000001")
 		first <- lookup{u, err}
 	}()
-	for len(g.recorded()) == 0 {
-		time.Sleep(time.Millisecond) // the leader's statement is in flight
-	}
+	waitLeader(t, g)
 	later := []string{"100000000003", "100000000002", "100000000003", "199999999999"}
 	results := make([]chan lookup, len(later))
 	for i, iin := range later {
@@ -115,11 +114,11 @@ func TestUserLoaderCoalesces(t *testing.T) {
 	waitGathered(t, l, len(later))
 	close(g.gate)
 
-	if r := <-first; r.err != nil || r.u.IIN != "100000000001" {
+	if r := await.Recv(t, first, "the leader's answer"); r.err != nil || r.u.IIN != "100000000001" {
 		t.Fatalf("leader: %+v, %v", r.u, r.err)
 	}
 	for i, iin := range later {
-		r := <-results[i]
+		r := await.Recv(t, results[i], "a coalesced lookup's answer")
 		if iin == "199999999999" {
 			if !errors.Is(r.err, errNoUser) {
 				t.Errorf("%s: err %v, want errNoUser", iin, r.err)
@@ -153,15 +152,13 @@ func TestUserLoaderSharesErrors(t *testing.T) {
 	ctx := context.Background()
 	errs := make(chan error, 3)
 	go func() { _, err := l.UserByIIN(ctx, "100000000001"); errs <- err }()
-	for len(g.recorded()) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitLeader(t, g)
 	go func() { _, err := l.UserByIIN(ctx, "100000000002"); errs <- err }()
 	go func() { _, err := l.UserByIIN(ctx, "100000000003"); errs <- err }()
 	waitGathered(t, l, 2)
 	close(g.gate)
 	for range 3 {
-		if err := <-errs; !errors.Is(err, down) {
+		if err := await.Recv(t, errs, "a failed lookup's answer"); !errors.Is(err, down) {
 			t.Errorf("err %v, want %v", err, down)
 		}
 	}
@@ -182,9 +179,7 @@ func TestUserLoaderCancelledCaller(t *testing.T) {
 	leaderCtx, cancelLeader := context.WithCancel(context.Background())
 	leader := make(chan error, 1)
 	go func() { _, err := l.UserByIIN(leaderCtx, "100000000001"); leader <- err }()
-	for len(g.recorded()) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitLeader(t, g)
 	waiterCtx, cancelWaiter := context.WithCancel(context.Background())
 	waiter := make(chan error, 1)
 	go func() { _, err := l.UserByIIN(waiterCtx, "100000000002"); waiter <- err }()
@@ -195,15 +190,15 @@ func TestUserLoaderCancelledCaller(t *testing.T) {
 	}()
 	waitGathered(t, l, 2)
 	cancelWaiter()
-	if err := <-waiter; !errors.Is(err, context.Canceled) {
+	if err := await.Recv(t, waiter, "the cancelled waiter's return"); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled waiter: %v", err)
 	}
 	cancelLeader() // the leader's statement must not be cancelled with it
 	close(g.gate)
-	if err := <-leader; err != nil {
+	if err := await.Recv(t, leader, "the leader's answer"); err != nil {
 		t.Errorf("leader: %v", err)
 	}
-	if r := <-other; r.err != nil || r.u.IIN != "100000000002" {
+	if r := await.Recv(t, other, "the other waiter's answer"); r.err != nil || r.u.IIN != "100000000002" {
 		t.Errorf("other: %+v, %v", r.u, r.err)
 	}
 }

@@ -3,8 +3,10 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
+	"platform/internal/apitest/await"
 	"platform/internal/apperr"
 	"platform/internal/testdb"
 )
@@ -43,23 +45,24 @@ func TestThrottleReservations(t *testing.T) {
 	for range 5 {
 		go check()
 	}
-	for range 5 {
-		<-b.started
+	for i := range 5 {
+		await.Recv(t, b.started, fmt.Sprintf("check %d of 5 to start", i+1))
 	}
 	go check() // the 6th: must wait
-	b.outcome <- true
-	<-b.started // a success returned its reservation: the 6th verifies now
-	if err := <-results; err != nil {
+	await.Send(t, b.outcome, true, "a check to take its outcome")
+	// A success returned its reservation: the 6th verifies now.
+	await.Recv(t, b.started, "the 6th check to start after a success")
+	if err := await.Recv(t, results, "the successful check to end"); err != nil {
 		t.Fatalf("successful check: %v", err)
 	}
 	go check() // a 7th waits again (5 in flight)
 	for range 5 {
-		b.outcome <- false
-		if err := <-results; err != nil {
+		await.Send(t, b.outcome, false, "a check to take its outcome")
+		if err := await.Recv(t, results, "a failed check to end"); err != nil {
 			t.Fatalf("failed check: %v", err)
 		}
 	}
-	err := <-results // the 7th: refused, never verified
+	err := await.Recv(t, results, "the 7th check to be refused") // never verified
 	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindForbidden ||
 		e.Detail != "Превышено число попыток.Повторите через 5 мин." {
 		t.Fatalf("7th check: %v, want the lock", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/jackc/pgx/v5"
 
+	"platform/internal/apitest/await"
 	"platform/internal/db"
 	"platform/internal/testdb"
 	"platform/migrations"
@@ -461,7 +462,7 @@ func TestMigrateConcurrent(t *testing.T) {
 			for i := range errs {
 				wg.Go(func() { errs[i] = db.Migrate(context.Background(), url, nil) })
 			}
-			wg.Wait()
+			await.Group(t, &wg, "three concurrent migrations")
 			for i, err := range errs {
 				if err != nil {
 					t.Errorf("Migrate #%d: %v", i, err)
@@ -503,7 +504,7 @@ func TestMigrateWaitsForLock(t *testing.T) {
 	if _, err := holder.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, lockKey); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
+	if err := await.Recv(t, done, "Migrate after the unlock"); err != nil {
 		t.Fatalf("Migrate after unlock: %v", err)
 	}
 	assertVersion(t, url, latestVersion)

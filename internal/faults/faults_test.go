@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"platform/internal/apitest"
+	"platform/internal/apitest/await"
 	"platform/internal/auth"
 	"platform/internal/pgproxy"
 	"platform/internal/web"
@@ -201,11 +202,11 @@ func TestReadyzBusyPoolIsReady(t *testing.T) {
 			return nil
 		})
 	}()
-	<-held
+	await.Recv(t, held, "a transaction to hold the only connection")
 	wantOverloaded(t, env.Do(t, "GET", "/admin/groups/", admin, nil))
 	env.Do(t, "GET", "/readyz", apitest.User{}, nil).Status(t, http.StatusOK)
 	close(release)
-	if err := <-errc; err != nil {
+	if err := await.Recv(t, errc, "the holding transaction to end"); err != nil {
 		t.Fatal(err)
 	}
 

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"platform/internal/apitest"
+	"platform/internal/apitest/await"
 	"platform/internal/auth"
 	"platform/internal/orphans"
 )
@@ -111,10 +112,10 @@ func TestSweepSkipsWhileAnotherInstanceSweeps(t *testing.T) {
 			return nil
 		})
 	}()
-	<-held
+	await.Recv(t, held, "a transaction to take the sweep's lock")
 	res, err := orphans.Sweep(context.Background(), env.Pool, env.Store, time.Hour, time.Now())
 	close(release)
-	if err := <-errc; err != nil {
+	if err := await.Recv(t, errc, "the locking transaction to end"); err != nil {
 		t.Fatal(err)
 	}
 	if err != nil || !res.Skipped || !exists(env, "photos/orphan.png") {
