@@ -32,11 +32,32 @@ race=(-race)
 [ -n "${NO_RACE:-}" ] && race=() # make bench: the race detector would distort the numbers
 gotest=(go test "${race[@]}" -count=1 "${extra[@]}" "$@" "${pkgs[@]}")
 
+# Progress: go test prints its per-package lines in package order, each held until every package
+# before it has finished, so a slow first package hides all the others. Its -json stream is not
+# held, and gotestsum (pinned; installed once into bin/tools/, git-ignored) turns that into one
+# line per package as it finishes (failed tests' output at the end). Benchmarks (NO_RACE, make
+# gobench) run one package at a time and stream anyway: plain go test.
+GOTESTSUM_VERSION=v1.13.0
+gotestsum=bin/tools/gotestsum-$GOTESTSUM_VERSION/gotestsum
+if [ -z "${NO_RACE:-}" ]; then
+	if [ ! -x "$gotestsum" ]; then
+		pg_log "installing gotestsum $GOTESTSUM_VERSION into $(dirname "$gotestsum")"
+		GOBIN=$(pwd)/$(dirname "$gotestsum") go install "gotest.tools/gotestsum@$GOTESTSUM_VERSION" ||
+			pg_log "could not install gotestsum; plain go test (no line until the first package is done)"
+	fi
+	if [ -x "$gotestsum" ]; then
+		format=pkgname
+		[[ " ${extra[*]} $* " == *" -v "* ]] && format=standard-verbose
+		gotest=("$gotestsum" --format "${GOTESTSUM_FORMAT:-$format}" -- "${gotest[@]:2}")
+	fi
+fi
+
 t0=$(now_ms)
 
 run_tests() {
 	local t rc=0
 	t=$(now_ms)
+	pg_log "$(go list "${pkgs[@]}" | wc -l) packages (with a cold build cache, compiling them with -race takes minutes before the first line)"
 	pg_log "${gotest[*]}"
 	"${gotest[@]}" || rc=$?
 	pg_log "go test finished in $(fmt_ms $(($(now_ms) - t))) (exit $rc); total $(fmt_ms $(($(now_ms) - t0)))"

@@ -7,6 +7,7 @@
 //	platform migrate version         print the schema version
 //	platform migrate force V         mark the schema as version V (repair)
 //	platform files migrate           copy STATIC_DIR into the S3 bucket
+//	platform init-env                write a local-development .env
 //	platform version                 print the build version
 package main
 
@@ -46,6 +47,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return migrateCmd(ctx, args, environ, stdout, stderr)
 	case "files":
 		return filesCmd(ctx, args, environ, stdout, stderr)
+	case "init-env":
+		return initEnvCmd(args, environ, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, buildVersion())
 		return nil
@@ -63,5 +66,9 @@ const usage = `usage:
   platform migrate version    print the schema version
   platform migrate force V    mark the schema as version V without running anything
   platform files migrate      copy the files of STATIC_DIR into the S3 bucket (FILE_STORE=s3)
+  platform init-env [-database-url URL] [-file .env] [-force]
+                              write a local-development .env (mode 600: random SECRET_KEY,
+                              an admin with a generated password); an existing one is only
+                              completed where values are empty, unless -force
   platform version            print the build version
 `
