@@ -191,7 +191,7 @@ func (h *Handler) moduleGroups(w http.ResponseWriter, r *http.Request) error {
 	for i, g := range groups {
 		out[i] = groupRef{ID: g.ID, Title: g.Name, Name: g.Name, Description: g.Description}
 	}
-	return web.List(w, r, page, out)
+	return web.List(w, page, out)
 }
 
 // adminModules: GET /admin-modules (admin) → every ModuleResponse.
@@ -343,7 +343,7 @@ func (h *Handler) teacherSubjects(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return web.List(w, r, page, ss)
+	return web.List(w, page, ss)
 }
 
 // subjectLessons: GET /subjects/{subject_id}/lessons (auth; read subject).
@@ -373,7 +373,7 @@ func (h *Handler) subjectLessons(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.List(w, r, page, ls)
+	return web.List(w, page, ls)
 }
 
 // linkSubjectGroup: POST /subjects/{subject_id}/groups/{group_id} (admin).

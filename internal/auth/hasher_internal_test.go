@@ -180,8 +180,8 @@ func TestHasherEstimateFollowsMeasurements(t *testing.T) {
 // against a cost-4 hash it is padded to a comparison at BCRYPT_COST. The
 // equality itself (within 10 %) is measured by BenchmarkWrongPassword, not
 // asserted here: a timed assertion flakes on a loaded machine. This test
-// only tells the fix from the defect, whose ratio was 1/64 (3.4 ms against
-// 289 ms): the two are measured interleaved, so load drifts on both, and a
+// only tells the fix from the defect, whose ratio was 1/64 (cost 4 against
+// cost 10): the two are measured interleaved, so load drifts on both, and a
 // wrong guess against the cheap hash must cost at least half the other.
 func TestWrongPasswordTimingEqualAcrossCosts(t *testing.T) {
 	h := NewHasher(HasherConfig{Cost: 10, Slots: 1, MaxWait: time.Minute})

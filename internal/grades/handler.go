@@ -30,5 +30,5 @@ func (h *Handler) summary(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.List(w, r, page, gs)
+	return web.List(w, page, gs)
 }

@@ -204,7 +204,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request) error {
 			entries[i].ActorID, entries[i].ActorName = nil, nil
 		}
 	}
-	return web.List(w, r, page, entries)
+	return web.List(w, page, entries)
 }
 
 // lessonHistory is GET /lessons/{lesson_id}/history: every history row of
@@ -224,7 +224,7 @@ func (h *Handler) lessonHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.List(w, r, page, entries)
+	return web.List(w, page, entries)
 }
 
 // requireManageSubmission checks that submission id exists (404) and that u

@@ -22,7 +22,7 @@ func (h *Handler) lessonResults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.List(w, r, page, res)
+	return web.List(w, page, res)
 }
 
 // deleteResult is DELETE /lessons/result/{result_id}: whoever manages the

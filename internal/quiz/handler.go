@@ -80,7 +80,7 @@ func (h *Handler) bySubject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.List(w, r, page, list)
+	return web.List(w, page, list)
 }
 
 // delete is DELETE /tests/{test_id}: the test with its questions, options

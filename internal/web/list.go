@@ -188,15 +188,20 @@ const (
 	MaxOptionText   = 500
 )
 
-// List answers a list already in memory, page applied, encoding one
-// element at a time (see Stream).
-func List[T any](w http.ResponseWriter, r *http.Request, p Page, items []T) error {
-	return Stream(w, r, func(yield func(T) error) error {
-		for _, it := range Slice(p, items) {
-			if err := yield(it); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+// List answers a list already in memory, page applied: the page is encoded
+// whole into one buffer (it is bounded like the list, and one encode of the
+// slice with one write and a Content-Length is cheaper than an encode and a
+// chunked write per element) and written by WriteParts.
+func List[T any](w http.ResponseWriter, p Page, items []T) error {
+	page := Slice(p, items)
+	if page == nil {
+		page = []T{} // [] on the wire, never null
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // as JSON and Stream: "<" stays "<"
+	if err := enc.Encode(page); err != nil {
+		return fmt.Errorf("web: encode list: %w", err)
+	}
+	return WriteParts(w, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }

@@ -118,7 +118,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.List(w, r, web.FullPage, groups)
+	return web.List(w, web.FullPage, groups)
 }
 
 // get is GET /admin/groups/{group_id}.
@@ -204,7 +204,7 @@ func (h *Handler) members(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.List(w, r, page, users)
+	return web.List(w, page, users)
 }
 
 // removeUser is DELETE /admin/groups/{group_id}/users/{user_id}; a
