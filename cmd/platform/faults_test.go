@@ -144,7 +144,7 @@ func startBinary(t *testing.T, dbURL, static string, extra ...string) *process {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		res, err := http.Get(p.base + "/healthz")
+		res, err := testClient.Get(p.base + "/healthz")
 		if err == nil {
 			res.Body.Close()
 			return p
@@ -167,7 +167,7 @@ func tail(s string, n int) string {
 // seed logs the bootstrap admin in and creates a lesson the admin may submit homework to.
 func seed(t *testing.T, p *process, dbURL string) (token string, lesson int32) {
 	t.Helper()
-	res, err := http.Post(p.base+"/auth/login", "application/json", strings.NewReader(`{"iin":"000000000001","password":"admin-pass"}`))
+	res, err := testClient.Post(p.base+"/auth/login", "application/json", strings.NewReader(`{"iin":"000000000001","password":"admin-pass"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

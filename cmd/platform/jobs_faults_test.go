@@ -31,7 +31,7 @@ var jobEnv = []string{"JOB_IMPORT_TIMEOUT=30", "JOB_RESCUE_AFTER=40", "BCRYPT_CO
 
 func adminToken(t *testing.T, base string) string {
 	t.Helper()
-	res, err := http.Post(base+"/auth/login", "application/json", strings.NewReader(`{"iin":"000000000001","password":"admin-pass"}`))
+	res, err := testClient.Post(base+"/auth/login", "application/json", strings.NewReader(`{"iin":"000000000001","password":"admin-pass"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func startImport(t *testing.T, base, token string, file []byte) <-chan int {
 	req.Header.Set("Authorization", "Bearer "+token)
 	out := make(chan int, 1)
 	go func() {
-		res, err := http.DefaultClient.Do(req)
+		res, err := testClient.Do(req)
 		if err != nil {
 			out <- 0
 			return
@@ -111,7 +111,7 @@ func importState(t *testing.T, base, token string, id int32) map[string]any {
 	t.Helper()
 	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/admin/groups/imports/%d", base, id), nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
+	res, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,10 @@ import (
 	"platform/migrations"
 )
 
+// testClient bounds every request of these tests, so a server that stops
+// answering fails the test instead of hanging it until the package timeout.
+var testClient = &http.Client{Timeout: 2 * time.Minute}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -49,7 +53,7 @@ func TestServeEndToEnd(t *testing.T) {
 	base := "http://" + addr
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		res, err := http.Get(base + "/healthz")
+		res, err := testClient.Get(base + "/healthz")
 		if err == nil {
 			res.Body.Close()
 			break
@@ -60,7 +64,7 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	res, err := http.Post(base+"/auth/login", "application/json", strings.NewReader(`{"iin":"000000000001","password":"admin-pass"}`))
+	res, err := testClient.Post(base+"/auth/login", "application/json", strings.NewReader(`{"iin":"000000000001","password":"admin-pass"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

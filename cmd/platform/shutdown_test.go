@@ -44,7 +44,7 @@ func startServe(t *testing.T, extra ...string) (base, token, static string, logs
 	base = "http://" + addr
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		res, err := http.Get(base + "/healthz")
+		res, err := testClient.Get(base + "/healthz")
 		if err == nil {
 			res.Body.Close()
 			break
@@ -54,7 +54,7 @@ func startServe(t *testing.T, extra ...string) (base, token, static string, logs
 		}
 		time.Sleep(50 * time.Millisecond) // polling a process coming up: nothing to wait on
 	}
-	res, err := http.Post(base+"/auth/login", "application/json", strings.NewReader(`{"iin":"000000000001","password":"admin-pass"}`))
+	res, err := testClient.Post(base+"/auth/login", "application/json", strings.NewReader(`{"iin":"000000000001","password":"admin-pass"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func TestServeStoreFaults(t *testing.T) {
 func send(t *testing.T, req *http.Request) (*http.Response, time.Duration) {
 	t.Helper()
 	start := time.Now()
-	res, err := http.DefaultClient.Do(req)
+	res, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

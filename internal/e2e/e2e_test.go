@@ -27,6 +27,10 @@ import (
 	"platform/migrations"
 )
 
+// testClient bounds every request of these tests, so a server that stops
+// answering fails the test instead of hanging it until the package timeout.
+var testClient = &http.Client{Timeout: 2 * time.Minute}
+
 func env(t *testing.T, name string) string {
 	v := os.Getenv(name)
 	if v == "" {
@@ -62,7 +66,7 @@ func send(t *testing.T, method, url, token string, body io.Reader, header http.H
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := testClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
@@ -114,7 +118,7 @@ func burst(t *testing.T, base, token string) {
 				}
 				req, _ := http.NewRequest("GET", base+path, nil)
 				req.Header.Set("Authorization", "Bearer "+token)
-				res, err := http.DefaultClient.Do(req)
+				res, err := testClient.Do(req)
 				if err != nil {
 					errs <- err.Error()
 					continue
@@ -270,7 +274,7 @@ func TestSeveralInstances(t *testing.T) {
 	send(t, "GET", proxy+"/healthz", "", nil, http.Header{"X-Forwarded-For": {"203.0.113.7"}})
 
 	// Metrics of instance A on its debug listener, after this load.
-	mres, err := http.Get(env(t, "E2E_DEBUG") + "/metrics")
+	mres, err := testClient.Get(env(t, "E2E_DEBUG") + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
