@@ -39,21 +39,6 @@ type Handler struct {
 // UseJobs queues deleted rows' file removals as jobs of e.
 func (h *Handler) UseJobs(e *jobs.Engine) *Handler { h.jobs = e; return h }
 
-// removeTx queues files' removal inside tx when there is a job engine.
-func (h *Handler) removeTx(ctx context.Context, tx pgx.Tx, files purge.Files) error {
-	if h.jobs == nil {
-		return nil
-	}
-	return h.jobs.RemoveTx(ctx, tx, files)
-}
-
-// removeAfter removes files right after the commit, best effort, so they
-// are gone when the response arrives (as with the original); the job
-// removeTx queued checks and retries what this could not do.
-func (h *Handler) removeAfter(ctx context.Context, files purge.Files) {
-	files.RemoveNow(ctx, h.store)
-}
-
 // NewHandler returns the /lessons handler; maxSubmissions is the
 // per-student, per-lesson cap on homework submissions.
 func NewHandler(pool *db.Pool, store storage.Store, maxSubmissions int) *Handler {
@@ -151,21 +136,15 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var files purge.Files
-	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
+	err = jobs.PurgeTx(ctx, h.pool, h.store, h.jobs, func(tx pgx.Tx) (purge.Files, error) {
 		if err := requireManageLesson(ctx, tx, u, id); err != nil {
-			return err
+			return purge.Files{}, err
 		}
-		var err error
-		if files, err = purge.Lessons(ctx, tx, []int32{id}); err != nil {
-			return err
-		}
-		return h.removeTx(ctx, tx, files)
+		return purge.Lessons(ctx, tx, []int32{id})
 	})
 	if err != nil {
 		return err
 	}
-	h.removeAfter(ctx, files)
 	return web.OK(w, web.Detail{Detail: "Урок успешно удалён"})
 }
 

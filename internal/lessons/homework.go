@@ -15,6 +15,7 @@ import (
 	"platform/internal/apperr"
 	"platform/internal/auth"
 	"platform/internal/db"
+	"platform/internal/jobs"
 	"platform/internal/policy"
 	"platform/internal/purge"
 	"platform/internal/storage"
@@ -327,34 +328,29 @@ func (h *Handler) deleteSubmission(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	var files purge.Files
-	err = h.pool.WithTx(ctx, func(tx pgx.Tx) error {
+	err = jobs.PurgeTx(ctx, h.pool, h.store, h.jobs, func(tx pgx.Tx) (purge.Files, error) {
 		repo := NewRepo(tx)
 		owner, err := repo.LockSubmissionOwner(ctx, id)
 		if err != nil {
-			return err
+			return purge.Files{}, err
 		}
 		if u.Role != auth.Admin && (owner == nil || *owner != u.ID) {
-			return apperr.Forbidden("Недостаточно прав")
+			return purge.Files{}, apperr.Forbidden("Недостаточно прав")
 		}
 		// A graded submission's grade goes with it: recorded (issue 24).
 		grade, err := repo.lockGrade(ctx, id)
 		if err != nil {
-			return err
+			return purge.Files{}, err
 		}
 		if grade != nil {
 			if err := repo.recordHomework(ctx, id, u, grade, nil, endpointDeleteSubmission); err != nil {
-				return err
+				return purge.Files{}, err
 			}
 		}
-		if files, err = purge.Submissions(ctx, tx, []int32{id}); err != nil {
-			return err
-		}
-		return h.removeTx(ctx, tx, files)
+		return purge.Submissions(ctx, tx, []int32{id})
 	})
 	if err != nil {
 		return err
 	}
-	h.removeAfter(ctx, files)
 	return web.OK(w, web.Detail{Detail: "Работа удалена"})
 }
