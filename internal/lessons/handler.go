@@ -55,23 +55,13 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	var in newLesson
 	o := b.Root().Object()
-	title, typ := o.Field("title"), o.Field("type")
-	contentURL, description := o.Field("content_url"), o.Field("description")
-	if s, ok := title.Str(); ok && title.MaxLen(s, 100) {
-		in.Title = s
-	}
-	if s, ok := typ.Str(); ok && typ.MaxLen(s, 20) {
-		in.Type = s
-	}
+	in.Title = o.Field("title").StrMax(100)
+	in.Type = o.Field("type").StrMax(20)
 	// Free text, stored as sent (API.md §8): a link, an uploaded document's
 	// /static/lesson_docs/… URL, "test", a link without a scheme. Only the
 	// exact canonical form of an upload ever names a file (purge).
-	if s, ok := contentURL.Str(); ok && contentURL.MaxLen(s, web.MaxContentURL) {
-		in.ContentURL = s
-	}
-	if s, ok := description.OptStr(); ok && (s == nil || description.MaxLen(*s, web.MaxLessonDescription)) {
-		in.Description = s
-	}
+	in.ContentURL = o.Field("content_url").StrMax(web.MaxContentURL)
+	in.Description = o.Field("description").OptStrMax(web.MaxLessonDescription)
 	in.TestID, _ = o.Field("test_id").OptInt()
 	in.Deadlines, _, _ = readDeadlines(b, o)
 	if err := apperr.JoinInvalid(pathErr, b.Err()); err != nil {

@@ -17,10 +17,7 @@ const maxTitle = 100
 func readDraft(b *web.Body, create bool) draft {
 	var d draft
 	o := b.Root().Object()
-	if t, ok := o.Field("title").Str(); ok {
-		o.Field("title").MaxLen(t, maxTitle)
-		d.Title = t
-	}
+	d.Title = o.Field("title").StrMax(maxTitle)
 	d.SubjectID, _ = o.Field("subject_id").OptInt()
 	d.LessonID, _ = o.Field("lesson_id").OptInt()
 	d.LessonSet = o.Has("lesson_id")
